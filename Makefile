@@ -1,0 +1,89 @@
+# One non-recursive Makefile for the four tools, libcdc and the tests.
+#   make                  build bin/*
+#   make test             everything: deps, local stack, unit + integration
+#   make check            unit tests only (no network)
+#   make SANITIZE=address,undefined test
+#   make DEVELOPER=1      adds -Werror
+
+CC ?= cc
+PKGS = libmariadb rdkafka avro-c libcurl zlib libzstd jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-prototypes \
+	-Wold-style-definition -Wpointer-arith -Wwrite-strings -Wvla -Wshadow \
+	-Wformat=2 -fno-common
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
+	-Icommon $(PKG_CFLAGS) -MMD -MP
+ifdef DEVELOPER
+ALL_CFLAGS += -Werror
+endif
+ifdef SANITIZE
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+LIBS = $(PKG_LIBS) -lm
+
+# Objects go under build/, one tree per compiler and sanitizer setting so
+# switching between them never mixes objects.
+BUILD = build/$(notdir $(CC))$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+comma := ,
+
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_MAIN = common/streamcat.c
+LIB_SRC = $(filter-out $(COMMON_MAIN),$(COMMON_SRC))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB = $(BUILD)/libcdc.a
+
+TOOLS = streamcat $(foreach t,binlog2avro avro2kafka kafka2ch chload,\
+	$(if $(wildcard $(t)/main.c),$(t)))
+BINS = $(TOOLS:%=$(BUILD)/bin/%)
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# bin/ is a link to the binaries of the last build setting, so tests always
+# run what was just built.
+all: $(BINS)
+	@ln -sfn $(BUILD)/bin bin
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/streamcat: $(BUILD)/common/streamcat.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $$*/*.c)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+check: all $(UNIT_BINS)
+	@tests/run --unit $(UNIT_BINS)
+
+test: deps all $(UNIT_BINS)
+	@tests/run $(UNIT_BINS)
+
+deps:
+	@scripts/deps
+
+demo: deps all
+	@scripts/demo
+
+clean:
+	rm -rf build bin
+
+.PHONY: all check test deps demo clean
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,20 @@
+/* Option and environment helpers. */
+#ifndef CDC_OPT_H
+#define CDC_OPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses a decimal integer in [min, max] from s; returns 0, or -1 with a
+ * message such as "invalid --batch-size '0': must be 1..1000000" in err. */
+int cdc_parse_int(const char *name, const char *s, int64_t min, int64_t max,
+    int64_t *out, char *err, size_t errlen);
+
+/* getenv() that treats an empty variable as unset. */
+const char *cdc_getenv(const char *name);
+
+/* Reads a secret from a file: the first line, without its newline. Returns a
+ * string the caller frees, or NULL with a message in err. */
+char *cdc_read_secret(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,264 @@
+/* The stream writer: header, frames into blocks, blocks out with write(2). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "avrobin.h"
+#include "blockcodec.h"
+#include "fingerprint.h"
+#include "log.h"
+#include "stream.h"
+#include "sys.h"
+
+#define DEFAULT_BLOCK_SIZE (64 * 1024)
+
+struct cdc_writer {
+	int fd;
+	enum cdc_codec codec;
+	uint8_t sync[16];
+	struct cdc_buf block; /* frames of the current block */
+	long count;           /* frames in it */
+	struct cdc_buf out;   /* the block as written */
+	size_t block_size;
+	int unbuffered;
+	uint64_t offset;
+	struct cdc_fpmap announced; /* values unused: a set */
+};
+
+/* A sync marker only has to be unlikely to occur in data; /dev/urandom,
+ * or the clock and pid when it cannot be read. */
+static void
+make_sync(uint8_t sync[16])
+{
+	struct timespec ts;
+	uint64_t a, b;
+	int fd;
+
+	fd = open("/dev/urandom", O_RDONLY);
+	if (fd != -1) {
+		ssize_t n = read(fd, sync, 16);
+
+		close(fd);
+		if (n == 16)
+			return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	a = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+	b = (uint64_t)ts.tv_sec * 0xc2b2ae3d27d4eb4fULL ^ a;
+	cdc_put_le64(sync, a);
+	cdc_put_le64(sync + 8, b);
+}
+
+static void
+put_meta(struct cdc_buf *b, const char *key, const char *val)
+{
+	cdc_avro_put_bytes(b, key, strlen(key));
+	cdc_avro_put_bytes(b, val, strlen(val));
+}
+
+static int
+write_out(struct cdc_writer *w, const uint8_t *p, size_t n, char *err,
+    size_t errlen)
+{
+	if (cdc_write_full(w->fd, p, n) == -1)
+		return cdc_err(err, errlen, "cannot write stream: %s",
+		    strerror(errno));
+	w->offset += n;
+	return 0;
+}
+
+struct cdc_writer *
+cdc_writer_new(int fd, const char *producer, enum cdc_codec codec, char *err,
+    size_t errlen)
+{
+	struct cdc_writer *w;
+	struct cdc_buf h;
+
+	w = cdc_xcalloc(1, sizeof(*w));
+	w->fd = fd;
+	w->codec = codec;
+	w->block_size = DEFAULT_BLOCK_SIZE;
+	cdc_buf_init(&w->block);
+	cdc_buf_init(&w->out);
+	cdc_fpmap_init(&w->announced);
+	make_sync(w->sync);
+
+	cdc_buf_init(&h);
+	cdc_buf_append(&h, "Obj\x01", 4);
+	cdc_avro_put_long(&h, 4);
+	put_meta(&h, "avro.schema", CDC_FRAME_SCHEMA);
+	put_meta(&h, "avro.codec", cdc_codec_name(codec));
+	put_meta(&h, "cdc.format", CDC_STREAM_FORMAT);
+	put_meta(&h, "cdc.producer", producer);
+	cdc_avro_put_long(&h, 0);
+	cdc_buf_append(&h, w->sync, 16);
+	if (write_out(w, h.p, h.len, err, errlen) == -1) {
+		int saved = errno;
+
+		cdc_buf_fini(&h);
+		cdc_writer_free(w);
+		errno = saved;
+		return NULL;
+	}
+	cdc_buf_fini(&h);
+	return w;
+}
+
+void
+cdc_writer_set_block_size(struct cdc_writer *w, size_t n)
+{
+	w->block_size = n == 0 ? 1 : n;
+}
+
+void
+cdc_writer_set_unbuffered(struct cdc_writer *w, int on)
+{
+	w->unbuffered = on;
+}
+
+int
+cdc_writer_announced(const struct cdc_writer *w, uint64_t fp)
+{
+	return cdc_fpmap_get(&w->announced, fp, NULL) != NULL;
+}
+
+uint64_t
+cdc_writer_offset(const struct cdc_writer *w)
+{
+	return w->offset;
+}
+
+static int
+check_soe(const struct cdc_writer *w, const char *what,
+    const struct cdc_slice *s, char *err, size_t errlen)
+{
+	uint64_t fp;
+
+	if (s->p == NULL)
+		return 0;
+	if (cdc_soe_fingerprint(s->p, s->len, &fp) == -1)
+		return cdc_err(err, errlen,
+		    "change %s is not single-object encoded", what);
+	if (!cdc_writer_announced(w, fp))
+		return cdc_err(err, errlen,
+		    "change %s uses schema %016llx before it was announced",
+		    what, (unsigned long long)fp);
+	return 0;
+}
+
+static void
+put_str(struct cdc_buf *b, const struct cdc_slice *s)
+{
+	cdc_avro_put_bytes(b, s->p, s->len);
+}
+
+static void
+put_opt(struct cdc_buf *b, const struct cdc_slice *s)
+{
+	if (s->p == NULL) {
+		cdc_avro_put_long(b, 0);
+	} else {
+		cdc_avro_put_long(b, 1);
+		cdc_avro_put_bytes(b, s->p, s->len);
+	}
+}
+
+int
+cdc_writer_put(struct cdc_writer *w, const struct cdc_frame *f, char *err,
+    size_t errlen)
+{
+	struct cdc_buf *b = &w->block;
+	int end_block = w->unbuffered;
+
+	switch (f->kind) {
+	case CDC_FRAME_CHANGE:
+		if (check_soe(w, "key", &f->key, err, errlen) == -1 ||
+		    check_soe(w, "value", &f->value, err, errlen) == -1)
+			return -1;
+		cdc_avro_put_long(b, CDC_FRAME_CHANGE);
+		put_str(b, &f->topic);
+		put_opt(b, &f->key);
+		put_opt(b, &f->value);
+		put_str(b, &f->position);
+		cdc_avro_put_long(b, f->version);
+		break;
+	case CDC_FRAME_SCHEMA_ANN:
+		cdc_avro_put_long(b, CDC_FRAME_SCHEMA_ANN);
+		cdc_put_le64(cdc_buf_reserve(b, 8), f->fingerprint);
+		b->len += 8;
+		put_str(b, &f->schema);
+		cdc_fpmap_put(&w->announced, f->fingerprint, "", 0);
+		break;
+	case CDC_FRAME_COMMIT:
+		cdc_avro_put_long(b, CDC_FRAME_COMMIT);
+		cdc_avro_put_long(b, f->seq);
+		put_str(b, &f->position);
+		cdc_avro_put_long(b, f->version);
+		cdc_avro_put_long(b, f->ts_ms);
+		end_block = 1;
+		break;
+	case CDC_FRAME_DDL:
+		cdc_avro_put_long(b, CDC_FRAME_DDL);
+		put_str(b, &f->position);
+		put_str(b, &f->database);
+		put_str(b, &f->statement);
+		cdc_avro_put_long(b, f->ts_ms);
+		break;
+	case CDC_FRAME_HEARTBEAT:
+		cdc_avro_put_long(b, CDC_FRAME_HEARTBEAT);
+		put_str(b, &f->position);
+		cdc_avro_put_long(b, f->ts_ms);
+		end_block = 1;
+		break;
+	default:
+		return cdc_err(err, errlen, "unknown frame kind %d",
+		    (int)f->kind);
+	}
+	w->count++;
+	if (end_block || b->len >= w->block_size)
+		return cdc_writer_flush(w, err, errlen);
+	return 0;
+}
+
+int
+cdc_writer_flush(struct cdc_writer *w, char *err, size_t errlen)
+{
+	struct cdc_buf *o = &w->out;
+	size_t lenpos;
+	uint8_t hdr[2 * CDC_VARINT_MAX];
+	size_t hn;
+
+	if (w->count == 0)
+		return 0;
+	/* Compress after a gap big enough for the two varints, then write
+	 * the varints right before the data: one write(2) per block. */
+	o->len = 0;
+	cdc_buf_reserve(o, 2 * CDC_VARINT_MAX + w->block.len + 16);
+	o->len = 2 * CDC_VARINT_MAX;
+	if (cdc_codec_compress(w->codec, w->block.p, w->block.len, o, err,
+		errlen) == -1)
+		return -1;
+	lenpos = o->len - 2 * CDC_VARINT_MAX;
+	hn = cdc_avro_enc_long(hdr, w->count);
+	hn += cdc_avro_enc_long(hdr + hn, (int64_t)lenpos);
+	memcpy(o->p + 2 * CDC_VARINT_MAX - hn, hdr, hn);
+	cdc_buf_append(o, w->sync, 16);
+	w->block.len = 0;
+	w->count = 0;
+	return write_out(w, o->p + 2 * CDC_VARINT_MAX - hn,
+	    o->len - 2 * CDC_VARINT_MAX + hn, err, errlen);
+}
+
+void
+cdc_writer_free(struct cdc_writer *w)
+{
+	if (w == NULL)
+		return;
+	cdc_buf_fini(&w->block);
+	cdc_buf_fini(&w->out);
+	cdc_fpmap_fini(&w->announced);
+	free(w);
+}

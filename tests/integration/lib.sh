@@ -1,0 +1,63 @@
+# Shared helpers for integration tests; sourced by tests/integration/t*.sh.
+#
+# Each check prints one line that tests/run counts:
+#   ok NAME | not ok NAME: WHY | skip NAME: WHY
+# A script that exits non-zero after its checks counts as one more failure.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$ROOT/bin
+T=$(mktemp -d "${TMPDIR:-/tmp}/cdc-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+TNAME=$(basename "$0" .sh)
+
+t_ok() { printf 'ok %s: %s\n' "$TNAME" "$1"; }
+t_fail() { printf 'not ok %s: %s: %s\n' "$TNAME" "$1" "${2:-}"; }
+t_skip() { printf 'skip %s: %s: %s\n' "$TNAME" "$1" "${2:-}"; }
+
+# check NAME CMD...: ok when CMD exits 0.
+check() {
+	local name=$1 rc=0
+	shift
+	"$@" >"$T/check.out" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		t_ok "$name"
+	else
+		t_fail "$name" "exit $rc: $(tail -n 3 "$T/check.out" | tr '\n' ' ')"
+	fi
+}
+
+# check_rc NAME WANT CMD...: ok when CMD exits WANT.
+check_rc() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$T/check.out" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		t_ok "$name"
+	else
+		t_fail "$name" "exit $rc, want $want: $(tail -n 3 "$T/check.out" | tr '\n' ' ')"
+	fi
+}
+
+# check_eq NAME GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		t_ok "$1"
+	else
+		t_fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+# need_stack: configure the environment from scripts/stack; with CI=true a
+# stack that is not up is a failure, otherwise the script's checks are skipped.
+need_stack() {
+	if ! "$ROOT/scripts/stack" status >/dev/null 2>&1; then
+		if [ "${CI:-}" = true ]; then
+			t_fail stack "scripts/stack is not up"
+			exit 1
+		fi
+		t_skip stack "scripts/stack is not up (run scripts/stack up)"
+		exit 0
+	fi
+	eval "$("$ROOT/scripts/stack" env)"
+}
