@@ -43,6 +43,8 @@ BINS = $(TOOLS:%=$(BUILD)/bin/%)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Helper programs of the integration tests; they find them in bin/../tests.
+TEST_TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
 # bin/ is a link to the binaries of the last build setting, so tests always
 # run what was just built.
@@ -66,14 +68,18 @@ $(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $$*/*.c)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 check: all $(UNIT_BINS)
 	@tests/run --unit $(UNIT_BINS)
 
-test: deps all $(UNIT_BINS)
+test: deps all $(UNIT_BINS) $(TEST_TOOLS)
 	@tests/run $(UNIT_BINS)
 
 deps:

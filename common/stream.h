@@ -40,7 +40,7 @@
 	"{\"type\":\"record\",\"name\":\"Heartbeat\",\"namespace\":"          \
 	"\"cdc.stream\",\"fields\":["                                         \
 	"{\"name\":\"position\",\"type\":\"string\"},"                        \
-	"{\"name\":\"ts_ms\",\"type\":\"long\"}]}]"
+	"{\"name\":\"now_ms\",\"type\":\"long\"}]}]"
 
 enum cdc_frame_kind {
 	CDC_FRAME_CHANGE,
@@ -66,7 +66,7 @@ struct cdc_slice {
 /* One frame. Which fields count depends on kind (docs/stream.md, section 2):
  * change: topic key value position version; schema: fingerprint schema;
  * commit: seq position version ts_ms; ddl: position database statement ts_ms;
- * heartbeat: position ts_ms. */
+ * heartbeat: position ts_ms (now_ms in the schema). */
 struct cdc_frame {
 	enum cdc_frame_kind kind;
 	struct cdc_slice topic, key, value, position, schema, database,

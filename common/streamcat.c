@@ -154,7 +154,7 @@ format(struct cdc_reader *r, const struct cdc_frame *f, struct cdc_buf *out,
 		break;
 	case CDC_FRAME_HEARTBEAT:
 		put_text(out, "position", &f->position);
-		cdc_buf_printf(out, ",\"ts_ms\":%" PRId64, f->ts_ms);
+		cdc_buf_printf(out, ",\"now_ms\":%" PRId64, f->ts_ms);
 		break;
 	default:
 		break;
