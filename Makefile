@@ -28,7 +28,7 @@ LIBS = $(PKG_LIBS) -lm
 
 # Objects go under build/, one tree per compiler and sanitizer setting so
 # switching between them never mixes objects.
-BUILD = build/$(notdir $(CC))$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+BUILD ?= build/$(notdir $(CC))$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 comma := ,
 
 COMMON_SRC = $(wildcard common/*.c)
@@ -48,8 +48,12 @@ TEST_TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/
 
 # bin/ is a link to the binaries of the last build setting, so tests always
 # run what was just built.
+# NOLINK=1 leaves bin/ alone (for a private BUILD=dir; point the tests at
+# it with CDC_BIN=dir/bin).
 all: $(BINS)
+ifndef NOLINK
 	@ln -sfn $(BUILD)/bin bin
+endif
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -6,7 +6,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=$ROOT/bin
+BIN=${CDC_BIN:-$ROOT/bin}
 T=$(mktemp -d "${TMPDIR:-/tmp}/cdc-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 TNAME=$(basename "$0" .sh)
