@@ -37,9 +37,13 @@ LIB_SRC = $(filter-out $(COMMON_MAIN),$(COMMON_SRC))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB = $(BUILD)/libcdc.a
 
-TOOLS = streamcat $(foreach t,binlog2avro avro2kafka kafka2ch chload,\
+TOOL_DIRS = $(foreach t,binlog2avro avro2kafka kafka2ch chload,\
 	$(if $(wildcard $(t)/main.c),$(t)))
+TOOLS = streamcat $(TOOL_DIRS)
 BINS = $(TOOLS:%=$(BUILD)/bin/%)
+# Each tool's modules other than main.c also go into lib<tool>.a, so unit
+# tests (tests/unit/test_<tool>_*.c) can link them.
+TOOL_LIBS = $(TOOL_DIRS:%=$(BUILD)/lib%.a)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -47,10 +51,9 @@ UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
 # bin/ is a link to the binaries of the last build setting, so tests always
-# run what was just built.
-# NOLINK=1 leaves bin/ alone (for a private BUILD=dir; point the tests at
-# it with CDC_BIN=dir/bin).
-all: $(BINS)
+# run what was just built. NOLINK=1 leaves bin/ alone (for a private
+# BUILD=dir; point the tests at it with CDC_BIN=dir/bin).
+all: $(BINS) $(TEST_TOOLS)
 ifndef NOLINK
 	@ln -sfn $(BUILD)/bin bin
 endif
@@ -63,27 +66,31 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+.SECONDEXPANSION:
+$(BUILD)/lib%.a: $$(patsubst %.c,$(BUILD)/%.o,$$(filter-out $$*/main.c,$$(wildcard $$*/*.c)))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(BUILD)/bin/streamcat: $(BUILD)/common/streamcat.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-.SECONDEXPANSION:
-$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $$*/*.c)) $(LIB)
+$(BUILD)/bin/%: $(BUILD)/%/main.o $(BUILD)/lib%.a $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TOOL_LIBS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(TOOL_LIBS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 check: all $(UNIT_BINS)
 	@tests/run --unit $(UNIT_BINS)
 
-test: deps all $(UNIT_BINS) $(TEST_TOOLS)
+test: deps all $(UNIT_BINS)
 	@tests/run $(UNIT_BINS)
 
 deps:
