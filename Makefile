@@ -67,7 +67,7 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 .SECONDEXPANSION:
-$(BUILD)/lib%.a: $$(patsubst %.c,$(BUILD)/%.o,$$(filter-out $$*/main.c,$$(wildcard $$*/*.c)))
+$(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(filter-out $$*/main.c,$$(wildcard $$*/*.c)))))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
