@@ -97,6 +97,13 @@ int cdc_writer_put(struct cdc_writer *w, const struct cdc_frame *f, char *err,
 int cdc_writer_announced(const struct cdc_writer *w, uint64_t fp);
 /* Writes out the current block, if any. Same errors as cdc_writer_put. */
 int cdc_writer_flush(struct cdc_writer *w, char *err, size_t errlen);
+/* Holding: while on, finished blocks are kept (in memory, spilling to a
+ * temporary file past limit bytes) instead of written, so a producer can
+ * emit a transaction only once it is complete. cdc_writer_release() writes
+ * what is held, in order; cdc_writer_discard() drops it. */
+void cdc_writer_hold(struct cdc_writer *w, size_t limit);
+int cdc_writer_release(struct cdc_writer *w, char *err, size_t errlen);
+void cdc_writer_discard(struct cdc_writer *w);
 /* Bytes written to fd so far. */
 uint64_t cdc_writer_offset(const struct cdc_writer *w);
 /* Frees the writer without flushing; NULL is a no-op. */

@@ -1,6 +1,7 @@
 /* The stream writer: header, frames into blocks, blocks out with write(2). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,10 @@ struct cdc_writer {
 	int unbuffered;
 	uint64_t offset;
 	struct cdc_fpmap announced; /* values unused: a set */
+	int holding;
+	size_t hold_limit;
+	struct cdc_buf held; /* held blocks in memory */
+	FILE *spill;         /* and past hold_limit, in a temporary file */
 };
 
 /* A sync marker only has to be unlikely to occur in data; /dev/urandom,
@@ -63,6 +68,24 @@ static int
 write_out(struct cdc_writer *w, const uint8_t *p, size_t n, char *err,
     size_t errlen)
 {
+	if (w->holding) {
+		if (w->spill == NULL && w->held.len + n > w->hold_limit) {
+			w->spill = tmpfile();
+			if (w->spill == NULL)
+				return cdc_err(err, errlen,
+				    "cannot create a spill file for a large "
+				    "transaction: %s", strerror(errno));
+		}
+		if (w->spill == NULL) {
+			cdc_buf_append(&w->held, p, n);
+			return 0;
+		}
+		if (fwrite(p, 1, n, w->spill) != n)
+			return cdc_err(err, errlen,
+			    "cannot write the spill file: %s",
+			    strerror(errno));
+		return 0;
+	}
 	if (cdc_write_full(w->fd, p, n) == -1)
 		return cdc_err(err, errlen, "cannot write stream: %s",
 		    strerror(errno));
@@ -253,10 +276,59 @@ cdc_writer_flush(struct cdc_writer *w, char *err, size_t errlen)
 }
 
 void
+cdc_writer_hold(struct cdc_writer *w, size_t limit)
+{
+	w->holding = 1;
+	w->hold_limit = limit;
+}
+
+int
+cdc_writer_release(struct cdc_writer *w, char *err, size_t errlen)
+{
+	uint8_t chunk[65536];
+	size_t n;
+	int rc = 0;
+
+	w->holding = 0;
+	/* Memory first: the spill file only ever holds what came after. */
+	if (w->held.len > 0)
+		rc = write_out(w, w->held.p, w->held.len, err, errlen);
+	w->held.len = 0;
+	if (w->spill != NULL) {
+		rewind(w->spill);
+		while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk),
+					w->spill)) > 0)
+			rc = write_out(w, chunk, n, err, errlen);
+		if (rc == 0 && ferror(w->spill))
+			rc = cdc_err(err, errlen,
+			    "cannot read the spill file: %s",
+			    strerror(errno));
+		fclose(w->spill);
+		w->spill = NULL;
+	}
+	return rc;
+}
+
+void
+cdc_writer_discard(struct cdc_writer *w)
+{
+	w->holding = 0;
+	w->held.len = 0;
+	if (w->spill != NULL)
+		fclose(w->spill);
+	w->spill = NULL;
+	w->block.len = 0;
+	w->count = 0;
+}
+
+void
 cdc_writer_free(struct cdc_writer *w)
 {
 	if (w == NULL)
 		return;
+	if (w->spill != NULL)
+		fclose(w->spill);
+	cdc_buf_fini(&w->held);
 	cdc_buf_fini(&w->block);
 	cdc_buf_fini(&w->out);
 	cdc_fpmap_fini(&w->announced);

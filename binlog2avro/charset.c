@@ -1,0 +1,128 @@
+/* Collation ids to character sets, and conversion of text to UTF-8 with
+ * iconv(3). utf8mb3/utf8mb4/ascii text is passed through as it is. */
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binlog.h"
+#include "log.h"
+
+struct collation {
+	int id;
+	const char *charset;
+};
+
+struct charset {
+	const char *name;
+	enum b2a_cs kind;
+	const char *iconv;
+};
+
+#include "charset_table.h"
+
+static const struct charset *
+lookup(int collation)
+{
+	size_t lo = 0, hi = sizeof(collations) / sizeof(collations[0]), i;
+	const char *name = NULL;
+
+	while (lo < hi) { /* the table is sorted by id */
+		size_t mid = (lo + hi) / 2;
+
+		if (collations[mid].id == collation) {
+			name = collations[mid].charset;
+			break;
+		}
+		if (collations[mid].id < collation)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(charsets) / sizeof(charsets[0]); i++)
+		if (strcmp(charsets[i].name, name) == 0)
+			return &charsets[i];
+	return NULL;
+}
+
+enum b2a_cs
+b2a_charset(int collation, const char **name, const char **iconv_name)
+{
+	const struct charset *cs = lookup(collation);
+
+	if (cs == NULL)
+		return CS_UNKNOWN;
+	if (name != NULL)
+		*name = cs->name;
+	if (iconv_name != NULL)
+		*iconv_name = cs->iconv;
+	return cs->kind;
+}
+
+/* One converter per charset, opened on first use. */
+static struct {
+	const char *iconv_name;
+	iconv_t cd;
+} converters[16];
+
+static iconv_t
+converter(const char *iconv_name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(converters) / sizeof(converters[0]); i++) {
+		if (converters[i].iconv_name == iconv_name)
+			return converters[i].cd;
+		if (converters[i].iconv_name == NULL) {
+			converters[i].cd = iconv_open("UTF-8", iconv_name);
+			if (converters[i].cd == (iconv_t)-1)
+				return (iconv_t)-1;
+			converters[i].iconv_name = iconv_name;
+			return converters[i].cd;
+		}
+	}
+	return iconv_open("UTF-8", iconv_name); /* rare: many charsets */
+}
+
+int
+b2a_to_utf8(int collation, const uint8_t *s, size_t n, struct cdc_buf *out,
+    char *err, size_t errlen)
+{
+	const char *name = "?", *iname = NULL;
+	enum b2a_cs kind = b2a_charset(collation, &name, &iname);
+	iconv_t cd;
+	char *in, *o;
+	size_t inleft, oleft, room;
+
+	if (kind == CS_UTF8 || kind == CS_UNKNOWN || kind == CS_BINARY) {
+		cdc_buf_append(out, s, n);
+		return 0;
+	}
+	if (kind == CS_UNSUPPORTED)
+		return cdc_err(err, errlen,
+		    "character set %s (collation %d) cannot be converted",
+		    name, collation);
+	cd = converter(iname);
+	if (cd == (iconv_t)-1)
+		return cdc_err(err, errlen, "no converter from %s: %s", iname,
+		    strerror(errno));
+	iconv(cd, NULL, NULL, NULL, NULL);
+	in = (char *)(uintptr_t)s;
+	inleft = n;
+	while (inleft > 0) {
+		room = inleft * 4 + 16;
+		o = (char *)cdc_buf_reserve(out, room);
+		oleft = room;
+		if (iconv(cd, &in, &inleft, &o, &oleft) == (size_t)-1 &&
+		    errno != E2BIG) {
+			out->len += room - oleft;
+			return cdc_err(err, errlen,
+			    "invalid %s text at byte %zu", name,
+			    (size_t)(in - (char *)(uintptr_t)s));
+		}
+		out->len += room - oleft;
+	}
+	return 0;
+}

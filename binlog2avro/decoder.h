@@ -1,0 +1,65 @@
+/* The decoder's state, shared by event.c (events, transactions, output)
+ * and rows.c (row images to change frames). Internal to binlog2avro. */
+#ifndef B2A_DECODER_H
+#define B2A_DECODER_H
+
+#include "binlog.h"
+#include "gtid.h"
+#include "log.h"
+
+struct b2a_decoder {
+	struct b2a_options o;
+	struct cdc_writer *w;
+
+	/* The format description in force. */
+	int have_fde;
+	int checksum; /* events end with a CRC32 */
+	uint8_t posthdr[256];
+	int mariadb;
+	char server_version[51];
+
+	/* Where we are. */
+	char *file;
+	uint64_t file_seq;
+	uint64_t pos;      /* offset of the event being decoded */
+	uint64_t next_pos; /* offset after it */
+	uint32_t server_id;
+	int64_t when; /* event timestamp, seconds */
+
+	/* Tables by id (table ids are unique within a server's run). */
+	struct b2a_table **tables;
+	size_t ntables;
+
+	/* The open transaction. */
+	int in_trx;
+	int standalone; /* MariaDB GTID without BEGIN: one statement */
+	char gtid[160];
+	char *trx_file;
+	uint64_t trx_pos;
+	int64_t thread_id;
+	char *query; /* ANNOTATE_ROWS / ROWS_QUERY text, or NULL */
+	int64_t total_order;
+	int64_t trx_version;
+
+	/* Inside a TRANSACTION_PAYLOAD: rows count across its events. */
+	int in_payload;
+	uint64_t payload_pos, payload_len, payload_rows;
+
+	struct b2a_gtid_set gtids;
+	int64_t seq; /* commit marks written */
+	int64_t last_version;
+
+	struct cdc_buf key, val, row, tmp;
+	uint64_t events, changes, commits, skipped;
+	int io_error;
+};
+
+/* rows.c: a rows event's body (after the common header). */
+int b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
+    size_t n, char *err, size_t errlen);
+/* event.c: opens a transaction if none is open. */
+void b2a_trx_begin(struct b2a_decoder *d);
+/* The table of a table id, or NULL. */
+struct b2a_table *b2a_table_get(struct b2a_decoder *d, uint64_t id);
+
+#endif

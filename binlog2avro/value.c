@@ -1,0 +1,635 @@
+/* Column values of row images, decoded from MySQL's storage formats
+ * (MySQL's field.cc / my_time.cc / decimal.c pack formats) and encoded at
+ * once as Avro binary in the types of docs/stream.md section 4.3. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "avrobin.h"
+#include "binlog.h"
+#include "log.h"
+#include "mysqljson.h"
+
+#define NEED(n)                                                               \
+	do {                                                                  \
+		if ((size_t)(end - p) < (size_t)(n))                          \
+			return cdc_err(err, errlen,                           \
+			    "value of column '%s' runs past the event",       \
+			    c->name);                                         \
+	} while (0)
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+
+/* Bytes of MySQL's binary decimal of precision p, scale s. */
+static size_t
+decimal_size(int prec, int scale)
+{
+	int intg = prec - scale;
+
+	return (size_t)((intg / 9) * 4 + dig2bytes[intg % 9] +
+	    (scale / 9) * 4 + dig2bytes[scale % 9]);
+}
+
+/* Multiplies the big-endian magnitude mag[0..n) by mul and adds add. */
+static void
+mag_muladd(uint8_t *mag, size_t n, uint32_t mul, uint32_t add)
+{
+	uint64_t carry = add;
+	size_t i;
+
+	for (i = n; i-- > 0;) {
+		uint64_t v = (uint64_t)mag[i] * mul + carry;
+
+		mag[i] = (uint8_t)v;
+		carry = v >> 8;
+	}
+}
+
+/* Appends a big-endian two's complement integer of sign and magnitude
+ * mag[0..n) as Avro decimal bytes, minimal length. */
+static void
+put_unscaled(struct cdc_buf *out, int neg, uint8_t *mag, size_t n)
+{
+	size_t i, start = 0;
+	uint8_t *d;
+
+	if (neg) {
+		int carry = 1;
+
+		for (i = n; i-- > 0;) {
+			int v = (uint8_t)~mag[i] + carry;
+
+			mag[i] = (uint8_t)v;
+			carry = v >> 8;
+		}
+	}
+	/* Drop redundant sign bytes. */
+	while (start + 1 < n &&
+	    ((mag[start] == 0x00 && !(mag[start + 1] & 0x80)) ||
+		(mag[start] == 0xff && (mag[start + 1] & 0x80))))
+		start++;
+	cdc_avro_put_long(out, (int64_t)(n - start));
+	d = cdc_buf_reserve(out, n - start);
+	memcpy(d, mag + start, n - start);
+	out->len += n - start;
+}
+
+static int
+put_decimal(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
+    struct cdc_buf *out, size_t *used, char *err, size_t errlen)
+{
+	int prec = c->meta >> 8, scale = c->meta & 0xff;
+	int intg = prec - scale, i, k;
+	size_t size = decimal_size(prec, scale);
+	uint8_t buf[40], mag[32];
+	int neg;
+	const uint8_t *q;
+
+	NEED(size);
+	if (size > sizeof(buf))
+		return cdc_err(err, errlen, "decimal(%d,%d) too wide", prec,
+		    scale);
+	memcpy(buf, p, size);
+	neg = !(buf[0] & 0x80);
+	buf[0] ^= 0x80;
+	if (neg)
+		for (i = 0; i < (int)size; i++)
+			buf[i] ^= 0xff;
+	memset(mag, 0, sizeof(mag)); /* 0 leading byte keeps it positive */
+	q = buf;
+	/* Integer part: a leading partial group, then groups of 9 digits;
+	 * the fraction likewise, with a trailing partial group. */
+	k = intg % 9;
+	if (k > 0) {
+		uint32_t v = (uint32_t)b2a_be(q, dig2bytes[k]);
+		uint32_t pow = 1;
+
+		for (i = 0; i < k; i++)
+			pow *= 10;
+		if (v >= pow)
+			goto bad;
+		mag_muladd(mag, sizeof(mag), pow, v);
+		q += dig2bytes[k];
+	}
+	for (i = 0; i < intg / 9; i++, q += 4) {
+		uint32_t v = (uint32_t)b2a_be(q, 4);
+
+		if (v > 999999999)
+			goto bad;
+		mag_muladd(mag, sizeof(mag), 1000000000u, v);
+	}
+	for (i = 0; i < scale / 9; i++, q += 4) {
+		uint32_t v = (uint32_t)b2a_be(q, 4);
+
+		if (v > 999999999)
+			goto bad;
+		mag_muladd(mag, sizeof(mag), 1000000000u, v);
+	}
+	k = scale % 9;
+	if (k > 0) {
+		uint32_t v = (uint32_t)b2a_be(q, dig2bytes[k]);
+		uint32_t pow = 1;
+
+		for (i = 0; i < k; i++)
+			pow *= 10;
+		if (v >= pow)
+			goto bad;
+		mag_muladd(mag, sizeof(mag), pow, v);
+	}
+	put_unscaled(out, neg, mag, sizeof(mag));
+	*used = size;
+	return 0;
+bad:
+	return cdc_err(err, errlen, "column '%s': malformed decimal", c->name);
+}
+
+/* Packed TIME2/DATETIME2 fractional part, as my_time.cc reads it. */
+static int64_t
+frac_us(const uint8_t *p, int fsp)
+{
+	switch (fsp) {
+	case 1:
+	case 2:
+		return (int64_t)(int8_t)p[0] * 10000;
+	case 3:
+	case 4:
+		return (int64_t)(int16_t)b2a_be(p, 2) * 100;
+	case 5:
+	case 6:
+		return (int64_t)(((int32_t)(b2a_be(p, 3) << 8)) >> 8);
+	default:
+		return 0;
+	}
+}
+
+static int
+frac_bytes(int fsp)
+{
+	return (fsp + 1) / 2;
+}
+
+static void
+put_iso(struct cdc_buf *out, int64_t secs, int64_t us, int fsp)
+{
+	int64_t days = secs / 86400, rem = secs % 86400, z, era, doe, yoe, y,
+		doy, mp, d, m;
+	char buf[96];
+	int n, i;
+
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	/* civil_from_days */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp + (mp < 10 ? 3 : -9);
+	y += m <= 2;
+	n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", (int)y,
+	    (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60),
+	    (int)(rem % 60));
+	if (fsp > 0) {
+		char f[16];
+
+		snprintf(f, sizeof(f), "%06d", (int)us);
+		buf[n++] = '.';
+		for (i = 0; i < fsp; i++)
+			buf[n++] = f[i];
+	}
+	buf[n++] = 'Z';
+	cdc_avro_put_bytes(out, buf, (size_t)n);
+}
+
+/* Length-prefixed values (VARCHAR, BLOB, JSON, GEOMETRY, VECTOR). */
+static int
+get_prefixed(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
+    int lenbytes, const uint8_t **s, size_t *n, size_t *used, char *err,
+    size_t errlen)
+{
+	uint64_t len;
+
+	NEED(lenbytes);
+	len = b2a_le(p, lenbytes);
+	NEED((uint64_t)lenbytes + len);
+	*s = p + lenbytes;
+	*n = (size_t)len;
+	*used = (size_t)lenbytes + (size_t)len;
+	return 0;
+}
+
+static int
+put_text(const struct b2a_column *c, const uint8_t *s, size_t n,
+    struct cdc_buf *out, char *err, size_t errlen)
+{
+	struct cdc_buf t;
+	char msg[CDC_ERRLEN];
+
+	if (c->collation < 0 || b2a_charset(c->collation, NULL, NULL) !=
+	    CS_ICONV) {
+		cdc_avro_put_bytes(out, s, n);
+		return 0;
+	}
+	cdc_buf_init(&t);
+	if (b2a_to_utf8(c->collation, s, n, &t, msg, sizeof(msg)) == -1) {
+		cdc_buf_fini(&t);
+		return cdc_err(err, errlen, "column '%s': %s", c->name, msg);
+	}
+	cdc_avro_put_bytes(out, t.p, t.len);
+	cdc_buf_fini(&t);
+	return 0;
+}
+
+static void
+put_union(struct cdc_buf *out, const struct b2a_column *c, int branch)
+{
+	/* branch: 0 null, 1 the value; nullable types are ["null", T]. */
+	if (c->nullable || c->zero_date_null)
+		cdc_avro_put_long(out, branch);
+}
+
+static int
+put_zero_date(const struct b2a_column *c, struct cdc_buf *out)
+{
+	(void)c;
+	cdc_avro_put_long(out, 0); /* the null branch */
+	return 0;
+}
+
+int
+b2a_value(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
+    struct cdc_buf *out, size_t *used, char *err, size_t errlen)
+{
+	const uint8_t *s;
+	size_t n;
+	int64_t v;
+	uint64_t u;
+	int size, fsp = c->meta;
+
+	switch (c->type) {
+	case MT_TINY:
+	case MT_SHORT:
+	case MT_INT24:
+	case MT_LONG:
+	case MT_LONGLONG:
+		size = c->type == MT_TINY ? 1 : c->type == MT_SHORT ? 2 :
+		    c->type == MT_INT24 ? 3 : c->type == MT_LONG ? 4 : 8;
+		NEED(size);
+		u = b2a_le(p, size);
+		*used = (size_t)size;
+		put_union(out, c, 1);
+		if (c->kind == K_ULONG) {
+			uint8_t mag[9] = {0};
+
+			cdc_put_le64(mag + 1, u);
+			/* cdc_put_le64 is little-endian; reverse to big. */
+			for (int i = 0; i < 4; i++) {
+				uint8_t x = mag[1 + i];
+
+				mag[1 + i] = mag[8 - i];
+				mag[8 - i] = x;
+			}
+			put_unscaled(out, 0, mag, sizeof(mag));
+			return 0;
+		}
+		if (!c->is_unsigned && size < 8) /* sign-extend */
+			v = (int64_t)(u << (64 - 8 * size)) >> (64 - 8 * size);
+		else
+			v = (int64_t)u;
+		cdc_avro_put_long(out, v);
+		return 0;
+	case MT_NEWDECIMAL:
+		put_union(out, c, 1);
+		return put_decimal(c, p, end, out, used, err, errlen);
+	case MT_FLOAT:
+	case MT_DOUBLE:
+		size = c->type == MT_FLOAT ? 4 : 8;
+		NEED(size);
+		put_union(out, c, 1);
+		cdc_buf_append(out, p, (size_t)size); /* IEEE little-endian */
+		*used = (size_t)size;
+		return 0;
+	case MT_BIT: {
+		int bytes = (c->meta >> 8) + ((c->meta & 0xff) ? 1 : 0), i;
+		uint8_t *d;
+
+		NEED(bytes);
+		*used = (size_t)bytes;
+		put_union(out, c, 1);
+		if (c->kind == K_BOOL) {
+			cdc_buf_putc(out, p[bytes - 1] & 1);
+			return 0;
+		}
+		cdc_avro_put_long(out, bytes);
+		d = cdc_buf_reserve(out, (size_t)bytes);
+		for (i = 0; i < bytes; i++) /* big-endian to Debezium's LE */
+			d[i] = p[bytes - 1 - i];
+		out->len += (size_t)bytes;
+		return 0;
+	}
+	case MT_YEAR:
+		NEED(1);
+		*used = 1;
+		put_union(out, c, 1);
+		cdc_avro_put_long(out, p[0] == 0 ? 0 : 1900 + p[0]);
+		return 0;
+	case MT_DATE:
+	case MT_NEWDATE: {
+		int d, m, y;
+
+		NEED(3);
+		*used = 3;
+		u = b2a_le(p, 3);
+		d = (int)(u & 31);
+		m = (int)((u >> 5) & 15);
+		y = (int)(u >> 9);
+		if (d == 0 || m == 0)
+			return put_zero_date(c, out);
+		put_union(out, c, 1);
+		cdc_avro_put_long(out, days_from_civil(y, m, d));
+		return 0;
+	}
+	case MT_TIME: {
+		int32_t t;
+		int64_t a;
+
+		NEED(3);
+		*used = 3;
+		t = (int32_t)(b2a_le(p, 3) << 8) >> 8;
+		a = t < 0 ? -(int64_t)t : t;
+		v = ((a / 10000) * 3600 + (a / 100 % 100) * 60 + a % 100) *
+		    1000000;
+		put_union(out, c, 1);
+		cdc_avro_put_long(out, t < 0 ? -v : v);
+		return 0;
+	}
+	case MT_TIME2: {
+		int64_t packed, ip, frac, hms;
+
+		size = 3 + frac_bytes(fsp);
+		NEED(size);
+		*used = (size_t)size;
+		ip = (int64_t)b2a_be(p, 3) - 0x800000;
+		frac = 0;
+		if (fsp == 1 || fsp == 2) {
+			frac = p[3];
+			if (ip < 0 && frac != 0) {
+				ip++;
+				frac -= 0x100;
+			}
+			frac *= 10000;
+		} else if (fsp == 3 || fsp == 4) {
+			frac = (int64_t)b2a_be(p + 3, 2);
+			if (ip < 0 && frac != 0) {
+				ip++;
+				frac -= 0x10000;
+			}
+			frac *= 100;
+		}
+		if (fsp >= 5)
+			packed = (int64_t)b2a_be(p, 6) - 0x800000000000LL;
+		else
+			packed = ip * (1 << 24) + frac;
+		v = packed < 0 ? -packed : packed;
+		hms = v >> 24;
+		frac = v % (1 << 24);
+		v = (((hms >> 12) % 1024) * 3600 + ((hms >> 6) % 64) * 60 +
+			hms % 64) * 1000000 + frac;
+		put_union(out, c, 1);
+		cdc_avro_put_long(out, packed < 0 ? -v : v);
+		return 0;
+	}
+	case MT_DATETIME:
+	case MT_DATETIME2: {
+		int64_t y, mo, d, h, mi, sec, us = 0, days;
+
+		if (c->type == MT_DATETIME) {
+			NEED(8);
+			*used = 8;
+			u = b2a_le(p, 8);
+			sec = (int64_t)(u % 100);
+			mi = (int64_t)(u / 100 % 100);
+			h = (int64_t)(u / 10000 % 100);
+			d = (int64_t)(u / 1000000 % 100);
+			mo = (int64_t)(u / 100000000 % 100);
+			y = (int64_t)(u / 10000000000ULL);
+		} else {
+			int64_t ip, ymd, ym, hms;
+
+			size = 5 + frac_bytes(fsp);
+			NEED(size);
+			*used = (size_t)size;
+			ip = (int64_t)b2a_be(p, 5) - 0x8000000000LL;
+			us = frac_us(p + 5, fsp);
+			ymd = ip >> 17;
+			ym = ymd >> 5;
+			hms = ip % (1 << 17);
+			d = ymd % 32;
+			mo = ym % 13;
+			y = ym / 13;
+			sec = hms % 64;
+			mi = (hms >> 6) % 64;
+			h = hms >> 12;
+		}
+		if (d == 0 || mo == 0)
+			return put_zero_date(c, out);
+		days = days_from_civil(y, mo, d);
+		v = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + us;
+		put_union(out, c, 1);
+		cdc_avro_put_long(out, c->kind == K_DATETIME_MS ? v / 1000 :
+								  v);
+		return 0;
+	}
+	case MT_TIMESTAMP:
+	case MT_TIMESTAMP2: {
+		int64_t secs, us = 0;
+
+		if (c->type == MT_TIMESTAMP) {
+			NEED(4);
+			*used = 4;
+			secs = (int64_t)b2a_le(p, 4);
+			fsp = 0;
+		} else {
+			size = 4 + frac_bytes(fsp);
+			NEED(size);
+			*used = (size_t)size;
+			secs = (int64_t)b2a_be(p, 4);
+			if (fsp == 1 || fsp == 2)
+				us = p[4] * 10000;
+			else if (fsp == 3 || fsp == 4)
+				us = (int64_t)b2a_be(p + 4, 2) * 100;
+			else if (fsp >= 5)
+				us = (int64_t)b2a_be(p + 4, 3);
+		}
+		if (secs == 0 && us == 0)
+			return put_zero_date(c, out); /* '0000-00-00 ...' */
+		put_union(out, c, 1);
+		put_iso(out, secs, us, fsp);
+		return 0;
+	}
+	case MT_VARCHAR:
+	case MT_VAR_STRING:
+		if (get_prefixed(c, p, end, c->meta < 256 ? 1 : 2, &s, &n, used,
+			err, errlen) == -1)
+			return -1;
+		put_union(out, c, 1);
+		if (c->kind == K_BYTES) {
+			cdc_avro_put_bytes(out, s, n);
+			return 0;
+		}
+		return put_text(c, s, n, out, err, errlen);
+	case MT_STRING:
+		if (get_prefixed(c, p, end, c->meta < 256 ? 1 : 2, &s, &n, used,
+			err, errlen) == -1)
+			return -1;
+		put_union(out, c, 1);
+		if (c->kind == K_BYTES) {
+			/* BINARY(n): MySQL drops the trailing zero bytes in
+			 * the row image; give the value back at full width. */
+			size_t full = n < c->meta ? c->meta : n;
+			uint8_t *d;
+
+			cdc_avro_put_long(out, (int64_t)full);
+			d = cdc_buf_reserve(out, full);
+			memcpy(d, s, n);
+			memset(d + n, 0, full - n);
+			out->len += full;
+			return 0;
+		}
+		return put_text(c, s, n, out, err, errlen);
+	case MT_BLOB:
+	case MT_TINY_BLOB:
+	case MT_MEDIUM_BLOB:
+	case MT_LONG_BLOB:
+	case MT_GEOMETRY:
+	case MT_JSON:
+	case MT_VECTOR:
+		if (c->meta < 1 || c->meta > 4)
+			return cdc_err(err, errlen,
+			    "column '%s': bad length size %d", c->name,
+			    c->meta);
+		if (get_prefixed(c, p, end, c->meta, &s, &n, used, err,
+			errlen) == -1)
+			return -1;
+		put_union(out, c, 1);
+		if (c->kind == K_STRING)
+			return put_text(c, s, n, out, err, errlen);
+		if (c->kind == K_JSON) {
+			struct cdc_buf t;
+			char msg[CDC_ERRLEN];
+
+			cdc_buf_init(&t);
+			if (b2a_json_to_text(s, n, &t, msg, sizeof(msg)) ==
+			    -1) {
+				cdc_buf_fini(&t);
+				return cdc_err(err, errlen,
+				    "column '%s': bad JSON value: %s", c->name,
+				    msg);
+			}
+			cdc_avro_put_bytes(out, t.p, t.len);
+			cdc_buf_fini(&t);
+			return 0;
+		}
+		if (c->kind == K_GEOMETRY) {
+			if (n < 4)
+				return cdc_err(err, errlen,
+				    "column '%s': geometry shorter than its "
+				    "SRID", c->name);
+			cdc_avro_put_bytes(out, s + 4, n - 4);
+			cdc_avro_put_long(out, 1);
+			cdc_avro_put_long(out, (int64_t)(int32_t)b2a_le(s, 4));
+			return 0;
+		}
+		if (c->kind == K_VECTOR) {
+			if (n % 4 != 0)
+				return cdc_err(err, errlen,
+				    "column '%s': vector of %zu bytes", c->name,
+				    n);
+			if (n > 0) {
+				cdc_avro_put_long(out, (int64_t)(n / 4));
+				cdc_buf_append(out, s, n);
+			}
+			cdc_avro_put_long(out, 0);
+			return 0;
+		}
+		cdc_avro_put_bytes(out, s, n);
+		return 0;
+	case MT_ENUM:
+	case MT_SET: {
+		size_t i;
+
+		size = c->meta;
+		if (size < 1 || size > 8)
+			return cdc_err(err, errlen,
+			    "column '%s': bad ENUM/SET size %d", c->name,
+			    size);
+		NEED(size);
+		*used = (size_t)size;
+		u = b2a_le(p, size);
+		put_union(out, c, 1);
+		if (c->nsymbols == 0) {
+			/* No ENUM/SET values in the table map: the stored
+			 * number, as text, is all there is. */
+			char num[24];
+
+			snprintf(num, sizeof(num), "%llu",
+			    (unsigned long long)u);
+			cdc_avro_put_bytes(out, num, strlen(num));
+			return 0;
+		}
+		if (c->type == MT_ENUM) {
+			if (u == 0) {
+				cdc_avro_put_bytes(out, "", 0);
+				return 0;
+			}
+			if (u > c->nsymbols)
+				return cdc_err(err, errlen,
+				    "column '%s': ENUM index %llu of %zu",
+				    c->name, (unsigned long long)u,
+				    c->nsymbols);
+			s = (const uint8_t *)c->symbols[u - 1];
+			return put_text(c, s, strlen((const char *)s), out,
+			    err, errlen);
+		}
+		{
+			struct cdc_buf t;
+			int rc;
+
+			cdc_buf_init(&t);
+			for (i = 0; i < c->nsymbols && i < 64; i++) {
+				if (!(u & (1ULL << i)))
+					continue;
+				if (t.len > 0)
+					cdc_buf_putc(&t, ',');
+				cdc_buf_puts(&t, c->symbols[i]);
+			}
+			rc = put_text(c, t.p != NULL ? t.p : (const uint8_t *)"",
+			    t.len, out, err, errlen);
+			cdc_buf_fini(&t);
+			return rc;
+		}
+	}
+	default:
+		return cdc_err(err, errlen, "column '%s' has type %d", c->name,
+		    c->type);
+	}
+}
