@@ -32,7 +32,8 @@ struct b2a_decoder {
 
 	/* The open transaction. */
 	int in_trx;
-	int standalone; /* MariaDB GTID without BEGIN: one statement */
+	int explicit_trx; /* opened by BEGIN, XA START or a MariaDB GTID of a
+			   * transaction: a DDL inside does not end it */
 	char gtid[160];
 	char *trx_file;
 	uint64_t trx_pos;

@@ -161,7 +161,7 @@ static void
 trx_end_state(struct b2a_decoder *d)
 {
 	d->in_trx = 0;
-	d->standalone = 0;
+	d->explicit_trx = 0;
 	d->gtid[0] = '\0';
 	d->thread_id = -1;
 	free(d->query);
@@ -283,6 +283,7 @@ query_event(struct b2a_decoder *d, int type, const uint8_t *p, size_t n,
 	}
 	if (word_is(q, qn, "BEGIN") || word_is(q, qn, "XA START")) {
 		b2a_trx_begin(d);
+		d->explicit_trx = 1;
 		d->thread_id = (int64_t)b2a_le(p, 4);
 	} else if (word_is(q, qn, "COMMIT") || word_is(q, qn, "ROLLBACK") ||
 	    word_is(q, qn, "XA COMMIT")) {
@@ -319,7 +320,7 @@ query_event(struct b2a_decoder *d, int type, const uint8_t *p, size_t n,
 	} else {
 		/* DDL, or another statement logged as such: a Ddl frame, and
 		 * a transaction of its own unless a BEGIN opened one. */
-		int own = !d->in_trx || d->standalone;
+		int own = !d->explicit_trx;
 
 		b2a_trx_begin(d);
 		memset(&f, 0, sizeof(f));
@@ -435,6 +436,19 @@ maria_gtid_list(struct b2a_decoder *d, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Whether the "no column names" warning was given for this table. */
+static int
+warned_unnamed(struct b2a_decoder *d, const struct b2a_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < d->ntables; i++)
+		if (strcmp(d->tables[i]->db, t->db) == 0 &&
+		    strcmp(d->tables[i]->name, t->name) == 0)
+			return 1;
+	return 0;
+}
+
 static int decode_body(struct b2a_decoder *d, int type, const uint8_t *ev,
     size_t len, const uint8_t *p, size_t n, char *err, size_t errlen);
 
@@ -543,7 +557,7 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		    d->o.prefix, err, errlen);
 		if (t == NULL)
 			return -1;
-		if (!t->named)
+		if (!t->named && !warned_unnamed(d, t))
 			cdc_warn("%s:%" PRIu64 ": table '%s.%s' has no column "
 			    "names in the binlog (binlog_row_metadata=FULL "
 			    "is off): columns named by position",
@@ -585,7 +599,8 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		snprintf(d->gtid, sizeof(d->gtid),
 		    "%" PRIu32 "-%" PRIu32 "-%" PRIu64,
 		    (uint32_t)b2a_le(p + 8, 4), d->server_id, b2a_le(p, 8));
-		d->standalone = (p[12] & 1) != 0;
+		/* FL_STANDALONE: one statement, no BEGIN/COMMIT. */
+		d->explicit_trx = (p[12] & 1) == 0;
 		return 0;
 	case EV_PREVIOUS_GTIDS:
 		if (previous_gtids(d, p, n) == -1)

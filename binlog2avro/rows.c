@@ -117,8 +117,11 @@ decode_image(struct b2a_table *t, const uint8_t *present, const uint8_t **pp,
 				goto short_;
 			if (before == NULL || before->len[i] == 0)
 				return cdc_err(err, errlen,
-				    "partial JSON update of '%s' without a "
-				    "before image", c->name);
+				    "partial JSON update of '%s.%s'.'%s' with a "
+				    "minimal before image: the new value is not "
+				    "in the binlog (set binlog_row_image=FULL or "
+				    "binlog_row_value_options='')", t->db,
+				    t->name, c->name);
 			doc = b2a_json_parse(before->raw[i] + c->meta,
 			    before->rawlen[i] - c->meta, msg, sizeof(msg));
 			if (doc == NULL ||

@@ -270,7 +270,8 @@ classify(struct b2a_column *c, char *err, size_t errlen)
 		cdc_buf_puts(&t, "double");
 		break;
 	case MT_BIT: {
-		int bits = (c->meta >> 8) * 8 + (c->meta & 0xff);
+		/* meta: bits beyond whole bytes << 8 | whole bytes */
+		int bits = (c->meta & 0xff) * 8 + (c->meta >> 8);
 
 		c->kind = bits == 1 ? K_BOOL : K_BITS;
 		cdc_buf_printf(&t, "bit(%d)", bits);
@@ -571,7 +572,7 @@ put_type(struct cdc_buf *b, const struct b2a_column *c, int *geometry_seen)
 		    "{\"type\":\"bytes\",\"connect.version\":1,"
 		    "\"connect.parameters\":{\"length\":\"%d\"},"
 		    "\"connect.name\":\"io.debezium.data.Bits\"}",
-		    (c->meta >> 8) * 8 + (c->meta & 0xff));
+		    (c->meta & 0xff) * 8 + (c->meta >> 8));
 		break;
 	case K_YEAR:
 		cdc_buf_puts(b, "{\"type\":\"int\",\"connect.version\":1,"

@@ -329,7 +329,7 @@ b2a_value(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
 		*used = (size_t)size;
 		return 0;
 	case MT_BIT: {
-		int bytes = (c->meta >> 8) + ((c->meta & 0xff) ? 1 : 0), i;
+		int bytes = (c->meta & 0xff) + ((c->meta >> 8) ? 1 : 0), i;
 		uint8_t *d;
 
 		NEED(bytes);

@@ -72,9 +72,11 @@ collect(struct cdc_avrojson *aj, json_t *s, const char *ns, int depth)
 		return;
 	}
 	if (json_is_string(json_object_get(s, "name"))) {
-		full = fullname(json_string_value(json_object_get(s, "name")),
-		    ns);
+		const char *nm = json_string_value(json_object_get(s, "name"));
+		const char *dot = strrchr(nm, '.');
+
 		cns = child_ns(s, ns);
+		full = fullname(dot != NULL ? dot + 1 : nm, cns);
 		/* Store the namespace for resolving names inside. */
 		json_object_set_new(s, "\x01ns", json_string(cns));
 		json_object_set(aj->names, full, s);
@@ -115,10 +117,41 @@ cdc_avrojson_free(struct cdc_avrojson *aj)
 	free(aj);
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t
+utf8_len(const uint8_t *s, size_t n)
+{
+	size_t k, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		k = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		k = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		k = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (k > n)
+		return 0;
+	for (i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) ||
+	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0; /* overlong, out of range, surrogate */
+	return k;
+}
+
 void
 cdc_json_str(struct cdc_buf *out, const uint8_t *s, size_t n, int binary)
 {
-	size_t i;
+	size_t i, k;
 
 	cdc_buf_putc(out, '"');
 	for (i = 0; i < n; i++) {
@@ -127,15 +160,20 @@ cdc_json_str(struct cdc_buf *out, const uint8_t *s, size_t n, int binary)
 		if (c == '"' || c == '\\') {
 			cdc_buf_putc(out, '\\');
 			cdc_buf_putc(out, c);
-		} else if (c < 0x20 || (binary && c >= 0x7f)) {
+		} else if (c < 0x20 || c == 0x7f || (binary && c >= 0x80)) {
 			cdc_buf_printf(out, "\\u%04x", c);
-		} else {
+		} else if (c < 0x80) {
 			cdc_buf_putc(out, c);
+		} else if ((k = utf8_len(s + i, n - i)) > 0) {
+			cdc_buf_append(out, s + i, k);
+			i += k - 1;
+		} else {
+			/* Not UTF-8: the byte as a code point, so the text
+			 * stays valid JSON and nothing is lost. */
+			cdc_buf_printf(out, "\\u%04x", c);
 		}
 	}
 	cdc_buf_putc(out, '"');
-	/* Text is assumed to be UTF-8 (binlog2avro converts); jq rejects
-	 * invalid UTF-8 clearly enough for a debugging view. */
 }
 
 static int

@@ -1,0 +1,401 @@
+/* binlog2avro: decode MySQL/MariaDB row-based binlog files into the change
+ * stream of docs/stream.md on stdout. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "binlog.h"
+#include "blockcodec.h"
+#include "log.h"
+#include "opt.h"
+#include "stream.h"
+#include "sys.h"
+#include "version.h"
+
+#define READ_CHUNK   (1 << 20)
+#define MAX_EVENT    ((uint64_t)1 << 30) /* max_allowed_packet's ceiling */
+#define BINLOG_MAGIC "\xfe" "bin"
+
+struct opts {
+	struct b2a_options b;
+	enum cdc_codec codec;
+	int unbuffered;
+	int force;
+	char **files;
+	int nfiles;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: binlog2avro [options] BINLOG...\n"
+	    "Decodes row-based MySQL/MariaDB binlog files, in order, into a "
+	    "change stream\n(docs/stream.md) on stdout.\n"
+	    "  -p, --topic-prefix PREFIX   topic prefix (default cdc; "
+	    "CDC_TOPIC_PREFIX)\n"
+	    "  -j, --start-position N      start at offset N of the first "
+	    "file\n"
+	    "  -k, --stop-position N       stop before offset N of the last "
+	    "file\n"
+	    "  -s, --start-datetime T      skip changes before T (UTC, "
+	    "'YYYY-MM-DD HH:MM:SS')\n"
+	    "  -t, --stop-datetime T       stop at the first event at or "
+	    "after T (UTC)\n"
+	    "  -Z, --codec CODEC           block codec: null (default), "
+	    "deflate, zstandard\n"
+	    "  -u, --unbuffered            end a block after every frame\n"
+	    "  -f, --force                 write binary output to a "
+	    "terminal\n"
+	    "  -q, --quiet / -v, --verbose / --log-time\n"
+	    "  -h, --help / -V, --version\n"
+	    "Exit status: 0 done (or stopped by a signal), 64 usage, 65 "
+	    "corrupt binlog,\n66 no such file, 74 write error, 141 stdout "
+	    "closed.\n");
+}
+
+static int
+parse_time(const char *name, const char *s, int64_t *out)
+{
+	struct tm tm;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%d-%d-%d %d:%d:%d%n", &tm.tm_year, &tm.tm_mon,
+		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    s[n] != '\0') {
+		cdc_error("invalid %s '%s': want 'YYYY-MM-DD HH:MM:SS'", name,
+		    s);
+		return -1;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	/* timegm() is not POSIX; days from the civil date instead. */
+	{
+		int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
+		int64_t era, yoe, doy, doe;
+
+		y -= m <= 2;
+		era = (y >= 0 ? y : y - 399) / 400;
+		yoe = y - era * 400;
+		doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+		doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+		*out = (era * 146097 + doe - 719468) * 86400 +
+		    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	}
+	return 0;
+}
+
+static int
+opts_parse(struct opts *o, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+	    {"codec", required_argument, NULL, 'Z'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"log-time", no_argument, NULL, 'T'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"start-datetime", required_argument, NULL, 's'},
+	    {"start-position", required_argument, NULL, 'j'},
+	    {"stop-datetime", required_argument, NULL, 't'},
+	    {"stop-position", required_argument, NULL, 'k'},
+	    {"topic-prefix", required_argument, NULL, 'p'},
+	    {"unbuffered", no_argument, NULL, 'u'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	char err[CDC_ERRLEN];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->b.prefix = cdc_getenv("CDC_TOPIC_PREFIX");
+	if (o->b.prefix == NULL)
+		o->b.prefix = "cdc";
+	o->b.start_position = 4;
+	o->b.stop_position = -1;
+	o->b.start_time = -1;
+	o->b.stop_time = -1;
+	o->b.hold_limit = 8 << 20;
+	while ((c = getopt_long(argc, argv, "fhj:k:p:qs:t:TuvVZ:", longopts,
+		    NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o->force = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(cdc_stdout_close(0));
+		case 'j':
+		case 'k':
+			if (cdc_parse_int(c == 'j' ? "--start-position" :
+						     "--stop-position",
+				optarg, 4, INT64_MAX,
+				c == 'j' ? &o->b.start_position :
+					   &o->b.stop_position,
+				err, sizeof(err)) == -1) {
+				cdc_error("%s", err);
+				return -1;
+			}
+			break;
+		case 'p':
+			o->b.prefix = optarg;
+			break;
+		case 'q':
+			cdc_verbosity = CDC_LOG_ERROR;
+			break;
+		case 's':
+		case 't':
+			if (parse_time(c == 's' ? "--start-datetime" :
+						  "--stop-datetime",
+				optarg,
+				c == 's' ? &o->b.start_time :
+					   &o->b.stop_time) == -1)
+				return -1;
+			break;
+		case 'T':
+			cdc_log_time = 1;
+			break;
+		case 'u':
+			o->unbuffered = 1;
+			break;
+		case 'v':
+			cdc_verbosity++;
+			break;
+		case 'V':
+			printf("binlog2avro %s (stream format %s; MariaDB "
+			       "Connector/C %s, avro-c, zlib %s, zstd %s)\n",
+			    CDC_VERSION, CDC_STREAM_FORMAT,
+			    mysql_get_client_info(), zlibVersion(),
+			    ZSTD_versionString());
+			exit(cdc_stdout_close(0));
+		case 'Z':
+			if (cdc_codec_parse(optarg, strlen(optarg), &o->codec) ==
+			    -1) {
+				cdc_error("invalid --codec '%s': must be null, "
+					  "deflate or zstandard", optarg);
+				return -1;
+			}
+			break;
+		default:
+			return -1;
+		}
+	}
+	o->files = argv + optind;
+	o->nfiles = argc - optind;
+	if (o->nfiles == 0) {
+		cdc_error("no binlog file given");
+		return -1;
+	}
+	if (o->b.prefix[0] == '\0') {
+		cdc_error("the topic prefix cannot be empty");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads one file event by event; returns an exit code (0 to go on). */
+static int
+read_file(struct b2a_decoder *d, const char *path, int first, int last,
+    const struct opts *o, int *stopped)
+{
+	struct cdc_buf buf;
+	uint64_t off = 0, want;
+	size_t have = 0, start = 0;
+	ssize_t n;
+	int fd, io, rc = 0, eof = 0;
+	char err[CDC_ERRLEN];
+	const char *base = strrchr(path, '/');
+
+	fd = open(path, O_RDONLY);
+	if (fd == -1) {
+		cdc_error("cannot open '%s': %s", path, strerror(errno));
+		return EX_NOINPUT;
+	}
+	b2a_decoder_file(d, base != NULL ? base + 1 : path);
+	cdc_buf_init(&buf);
+	for (;;) {
+		/* Need a header, then the whole event. */
+		want = EVENT_HEADER;
+		if (have - start >= EVENT_HEADER) {
+			want = b2a_le(buf.p + start + 9, 4);
+			if (off == 0)
+				want = 4;
+		} else if (off == 0) {
+			want = 4;
+		}
+		if (want > MAX_EVENT) {
+			cdc_error("%s at %" PRIu64 ": event size %" PRIu64
+			    " is not believable (corrupt header)", path, off,
+			    want);
+			rc = EX_DATAERR;
+			break;
+		}
+		if (have - start < want) {
+			if (eof) {
+				if (have - start > 0) {
+					cdc_error("%s at %" PRIu64 ": truncated "
+					    "event (the file ends %zu bytes "
+					    "into it)", path, off,
+					    have - start);
+					rc = EX_DATAERR;
+				}
+				break;
+			}
+			if (start > 0) {
+				cdc_buf_consume(&buf, start);
+				have -= start;
+				start = 0;
+			}
+			buf.len = have;
+			n = read(fd, cdc_buf_reserve(&buf, READ_CHUNK),
+			    READ_CHUNK);
+			if (n == -1 && errno == EINTR && !cdc_stop)
+				continue;
+			if (n == -1) {
+				if (cdc_stop)
+					break;
+				cdc_error("cannot read '%s': %s", path,
+				    strerror(errno));
+				rc = EX_IOERR;
+				break;
+			}
+			if (n == 0)
+				eof = 1;
+			have += (size_t)n;
+			buf.len = have;
+			continue;
+		}
+		if (off == 0) {
+			if (memcmp(buf.p, BINLOG_MAGIC, 4) != 0) {
+				cdc_error("%s: not a binlog file (bad magic)",
+				    path);
+				rc = EX_DATAERR;
+				break;
+			}
+			start += 4;
+			off = 4;
+			continue;
+		}
+		if (want < EVENT_HEADER) {
+			cdc_error("%s at %" PRIu64 ": event size %" PRIu64
+			    " is smaller than a header", path, off, want);
+			rc = EX_DATAERR;
+			break;
+		}
+		if (cdc_stop) {
+			*stopped = 1;
+			break;
+		}
+		if (last && o->b.stop_position >= 0 &&
+		    off >= (uint64_t)o->b.stop_position) {
+			*stopped = 1;
+			break;
+		}
+		if (o->b.stop_time >= 0 &&
+		    (int64_t)b2a_le(buf.p + start, 4) >= o->b.stop_time &&
+		    buf.p[start + 4] != EV_FORMAT_DESCRIPTION) {
+			*stopped = 1;
+			break;
+		}
+		/* Before the start position only what sets up decoding is
+		 * read: the format description. */
+		if (!(first && off < (uint64_t)o->b.start_position &&
+			buf.p[start + 4] != EV_FORMAT_DESCRIPTION) &&
+		    !(o->b.start_time >= 0 &&
+			(int64_t)b2a_le(buf.p + start, 4) < o->b.start_time &&
+			buf.p[start + 4] != EV_FORMAT_DESCRIPTION &&
+			buf.p[start + 4] != EV_TABLE_MAP)) {
+			if (b2a_decoder_event(d, buf.p + start, (size_t)want,
+				off, &io, err, sizeof(err)) == -1) {
+				if (io) {
+					cdc_epipe_check(errno);
+					cdc_error("%s", err);
+					rc = EX_IOERR;
+				} else {
+					cdc_error("%s", err);
+					rc = EX_DATAERR;
+				}
+				break;
+			}
+		}
+		start += (size_t)want;
+		off += want;
+	}
+	close(fd);
+	cdc_buf_fini(&buf);
+	return rc;
+}
+
+static int
+run(const struct opts *o)
+{
+	struct cdc_writer *w;
+	struct b2a_decoder *d;
+	char err[CDC_ERRLEN];
+	uint64_t events, changes, commits, skipped;
+	int i, rc = 0, stopped = 0;
+
+	w = cdc_writer_new(STDOUT_FILENO, "binlog2avro " CDC_VERSION, o->codec,
+	    err, sizeof(err));
+	if (w == NULL) {
+		cdc_epipe_check(errno);
+		cdc_error("%s", err);
+		return EX_IOERR;
+	}
+	cdc_writer_set_unbuffered(w, o->unbuffered);
+	d = b2a_decoder_new(&o->b, w);
+	for (i = 0; i < o->nfiles && rc == 0 && !stopped; i++)
+		rc = read_file(d, o->files[i], i == 0, i == o->nfiles - 1, o,
+		    &stopped);
+	if (b2a_decoder_in_transaction(d)) {
+		/* The stream ends at the last commit mark. */
+		if (rc == 0 && !cdc_stop)
+			cdc_warn("the binlog ends inside a transaction; its "
+				 "changes are not emitted");
+		cdc_writer_discard(w);
+	}
+	if (rc == 0 && cdc_writer_flush(w, err, sizeof(err)) == -1) {
+		cdc_epipe_check(errno);
+		cdc_error("%s", err);
+		rc = EX_IOERR;
+	}
+	b2a_decoder_stats(d, &events, &changes, &commits, &skipped);
+	cdc_info("events=%" PRIu64 " changes=%" PRIu64 " commits=%" PRIu64
+		 " skipped_statements=%" PRIu64,
+	    events, changes, commits, skipped);
+	b2a_decoder_free(d);
+	cdc_writer_free(w);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	int rc;
+
+	cdc_init(argv[0]);
+	cdc_signals_install();
+	if (opts_parse(&o, argc, argv) == -1) {
+		fprintf(stderr, "try 'binlog2avro --help'\n");
+		return EX_USAGE;
+	}
+	if (!o.force && isatty(STDOUT_FILENO)) {
+		cdc_error("refusing to write a binary stream to a terminal; "
+			  "pipe it (e.g. into streamcat) or use --force");
+		return EX_USAGE;
+	}
+	rc = run(&o);
+	return cdc_stdout_close(rc);
+}
