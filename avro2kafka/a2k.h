@@ -1,0 +1,46 @@
+/* avro2kafka's modules: the options main.c parses, the producer loop of
+ * produce.c and the position look-up of resume.c. */
+#ifndef A2K_H
+#define A2K_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct a2k_opts {
+	const char *brokers;
+	const char *prefix;
+	char *schema_topic; /* owned */
+	char *offsets_topic;
+	char *ddl_topic;
+	const char *txn_id;   /* NULL: at-least-once */
+	const char *ack_path; /* fifo for acknowledgements upstream */
+	int ack_fd;           /* -1: none */
+	const char *compression;
+	char **props; /* -X key=value, in order */
+	size_t nprops;
+	int64_t partitions; /* create missing change topics; 0: don't */
+	int64_t replication;
+	int64_t txn_ms;      /* cut a transaction after this long */
+	int64_t txn_changes; /* or after this many changes */
+	int64_t timeout_s;   /* retry budget */
+	int64_t linger_ms;
+	int64_t queue_kb;
+	int tombstones;
+	int resume; /* --resume-position */
+};
+
+/* Builds the producer configuration of o (idempotence, acks, compression,
+ * partitioner, queue bounds, the transactional id, then every -X).
+ * Returns a configuration the caller owns, or NULL with err set. */
+rd_kafka_conf_t *a2k_conf(const struct a2k_opts *o, char *err,
+    size_t errlen);
+
+/* Reads the stream on stdin into Kafka. Returns an exit code. */
+int a2k_run(const struct a2k_opts *o);
+
+/* Prints the last position committed under o->txn_id (after fencing any
+ * producer still open with that id). Returns an exit code. */
+int a2k_resume_position(const struct a2k_opts *o);
+
+#endif

@@ -1,0 +1,315 @@
+/* avro2kafka: a change stream (docs/stream.md) on stdin into Kafka, one
+ * record per change, exactly once with --transactional-id. docs/kafka.md
+ * describes the design; avro2kafka.1 the interface. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "a2k.h"
+#include "kafka.h"
+#include "log.h"
+#include "opt.h"
+#include "stream.h"
+#include "sys.h"
+#include "version.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: avro2kafka [options] < stream\n"
+	    "       avro2kafka --resume-position -t ID [options]\n"
+	    "Writes a change stream on stdin to Kafka, one record per change.\n"
+	    "  -b, --brokers LIST          bootstrap brokers "
+	    "(CDC_KAFKA_BROKERS)\n"
+	    "  -X, --property KEY=VALUE    librdkafka property; -X list "
+	    "lists them\n"
+	    "  -t, --transactional-id ID   exactly-once with Kafka "
+	    "transactions\n"
+	    "  -R, --resume-position       print the last committed position "
+	    "of ID\n"
+	    "  -p, --prefix PREFIX         topic prefix (cdc)\n"
+	    "  -S, --schema-topic TOPIC    schema topic (PREFIX.schemas)\n"
+	    "  -O, --offsets-topic TOPIC   position topic (PREFIX.offsets)\n"
+	    "  -D, --ddl-topic TOPIC       DDL statement topic (PREFIX.ddl)\n"
+	    "  -P, --partitions N          create missing change topics with "
+	    "N partitions\n"
+	    "  -r, --replication-factor N  for topics it creates "
+	    "(min(3, brokers))\n"
+	    "  -n, --no-tombstones         drop changes with a null value\n"
+	    "  -C, --compression CODEC     lz4 (default), zstd, gzip, snappy, "
+	    "none\n"
+	    "  -l, --linger MS             batching delay (20)\n"
+	    "  -Q, --queue-kbytes N        producer queue bound (16384)\n"
+	    "  -I, --txn-interval MS       commit transactions this often "
+	    "(1000)\n"
+	    "  -M, --txn-max-changes N     or after this many changes "
+	    "(100000)\n"
+	    "  -w, --timeout SECONDS       retry budget for Kafka (60)\n"
+	    "  -a, --ack-fd N              acknowledge durable commit marks "
+	    "upstream on fd N\n"
+	    "  -A, --ack PATH              the same on a fifo\n"
+	    "  -q, --quiet  -v, --verbose  -T, --log-time\n"
+	    "  -h, --help   -V, --version\n"
+	    "Exit status: 0 done or stopped by a signal, 64 usage, 65 corrupt "
+	    "stream,\n"
+	    "69 Kafka unavailable, 74 read error, 75 stopped with work in "
+	    "flight,\n"
+	    "78 bad environment or property.\n");
+}
+
+static int
+num(const char *name, const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char err[CDC_ERRLEN];
+
+	if (cdc_parse_int(name, s, min, max, out, err, sizeof(err)) == -1) {
+		cdc_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+topic_name(const char *flag, const char *prefix, const char *suffix)
+{
+	size_t n;
+	char *s;
+
+	if (flag != NULL)
+		return cdc_xstrdup(flag);
+	n = strlen(prefix) + strlen(suffix) + 2;
+	s = cdc_xmalloc(n);
+	snprintf(s, n, "%s.%s", prefix, suffix);
+	return s;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+	    {"ack", required_argument, NULL, 'A'},
+	    {"ack-fd", required_argument, NULL, 'a'},
+	    {"brokers", required_argument, NULL, 'b'},
+	    {"compression", required_argument, NULL, 'C'},
+	    {"ddl-topic", required_argument, NULL, 'D'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"txn-interval", required_argument, NULL, 'I'},
+	    {"linger", required_argument, NULL, 'l'},
+	    {"txn-max-changes", required_argument, NULL, 'M'},
+	    {"no-tombstones", no_argument, NULL, 'n'},
+	    {"offsets-topic", required_argument, NULL, 'O'},
+	    {"partitions", required_argument, NULL, 'P'},
+	    {"prefix", required_argument, NULL, 'p'},
+	    {"queue-kbytes", required_argument, NULL, 'Q'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"resume-position", no_argument, NULL, 'R'},
+	    {"replication-factor", required_argument, NULL, 'r'},
+	    {"schema-topic", required_argument, NULL, 'S'},
+	    {"log-time", no_argument, NULL, 'T'},
+	    {"transactional-id", required_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"timeout", required_argument, NULL, 'w'},
+	    {"property", required_argument, NULL, 'X'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct a2k_opts o;
+	const char *schema_flag = NULL, *offsets_flag = NULL, *ddl_flag = NULL;
+	const char *env;
+	char err[CDC_ERRLEN];
+	int c, rc, verbose = 0, list = 0;
+	int64_t v;
+
+	cdc_init(argv[0]);
+	cdc_signals_install();
+	memset(&o, 0, sizeof(o));
+	o.ack_fd = -1;
+	o.compression = "lz4";
+	o.txn_ms = 1000;
+	o.txn_changes = 100000;
+	o.timeout_s = -1;
+	o.linger_ms = 20;
+	o.queue_kb = 16384;
+	o.replication = -1;
+	o.tombstones = 1;
+	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));
+	while ((c = getopt_long(argc, argv,
+		    "A:a:b:C:D:hI:l:M:nO:P:p:Q:qRr:S:Tt:vVw:X:", longopts,
+		    NULL)) != -1) {
+		switch (c) {
+		case 'A':
+			o.ack_path = optarg;
+			break;
+		case 'a':
+			if (num("--ack-fd", optarg, 0, 1 << 20, &v) == -1)
+				goto usage;
+			o.ack_fd = (int)v;
+			break;
+		case 'b':
+			o.brokers = optarg;
+			break;
+		case 'C':
+			o.compression = optarg;
+			break;
+		case 'D':
+			ddl_flag = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return cdc_stdout_close(0);
+		case 'I':
+			if (num("--txn-interval", optarg, 1, 3600000,
+				&o.txn_ms) == -1)
+				goto usage;
+			break;
+		case 'l':
+			if (num("--linger", optarg, 0, 60000, &o.linger_ms) ==
+			    -1)
+				goto usage;
+			break;
+		case 'M':
+			if (num("--txn-max-changes", optarg, 1, 100000000,
+				&o.txn_changes) == -1)
+				goto usage;
+			break;
+		case 'n':
+			o.tombstones = 0;
+			break;
+		case 'O':
+			offsets_flag = optarg;
+			break;
+		case 'P':
+			if (num("--partitions", optarg, 1, 100000,
+				&o.partitions) == -1)
+				goto usage;
+			break;
+		case 'p':
+			o.prefix = optarg;
+			break;
+		case 'Q':
+			if (num("--queue-kbytes", optarg, 1024, 2097151,
+				&o.queue_kb) == -1)
+				goto usage;
+			break;
+		case 'q':
+			cdc_verbosity = CDC_LOG_ERROR;
+			break;
+		case 'R':
+			o.resume = 1;
+			break;
+		case 'r':
+			if (num("--replication-factor", optarg, 1, 100,
+				&o.replication) == -1)
+				goto usage;
+			break;
+		case 'S':
+			schema_flag = optarg;
+			break;
+		case 'T':
+			cdc_log_time = 1;
+			break;
+		case 't':
+			o.txn_id = optarg;
+			break;
+		case 'v':
+			cdc_verbosity = ++verbose == 1 ? CDC_LOG_DEBUG :
+							 CDC_LOG_TRACE;
+			break;
+		case 'V':
+			printf("avro2kafka %s (stream format %s, %s)\n",
+			    CDC_VERSION, CDC_STREAM_FORMAT,
+			    cdc_kafka_version());
+			return cdc_stdout_close(0);
+		case 'w':
+			if (num("--timeout", optarg, 1, 86400, &o.timeout_s) ==
+			    -1)
+				goto usage;
+			break;
+		case 'X':
+			if (strcmp(optarg, "list") == 0)
+				list = 1;
+			else
+				o.props[o.nprops++] = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (list) {
+		cdc_kafka_conf_list();
+		return cdc_stdout_close(0);
+	}
+	if (optind < argc) {
+		cdc_error("unexpected argument '%s'", argv[optind]);
+		goto usage;
+	}
+	if (o.resume && o.txn_id == NULL) {
+		cdc_error("--resume-position needs --transactional-id");
+		goto usage;
+	}
+	if (o.ack_path != NULL && o.ack_fd != -1) {
+		cdc_error("cannot use --ack with --ack-fd");
+		goto usage;
+	}
+	if (o.resume && (o.ack_path != NULL || o.ack_fd != -1)) {
+		cdc_error("cannot use --resume-position with --ack");
+		goto usage;
+	}
+
+	/* Environment. */
+	o.brokers = cdc_kafka_brokers(o.brokers);
+	if (o.txn_id == NULL)
+		o.txn_id = cdc_getenv("CDC_AVRO2KAFKA_TRANSACTIONAL_ID");
+	if (o.prefix == NULL)
+		o.prefix = cdc_getenv("CDC_AVRO2KAFKA_PREFIX");
+	if (o.prefix == NULL)
+		o.prefix = "cdc";
+	if (o.timeout_s == -1) {
+		o.timeout_s = 60;
+		env = cdc_getenv("CDC_AVRO2KAFKA_TIMEOUT");
+		if (env != NULL &&
+		    cdc_parse_int("CDC_AVRO2KAFKA_TIMEOUT", env, 1, 86400,
+			&o.timeout_s, err, sizeof(err)) == -1) {
+			cdc_error("%s", err);
+			rc = EX_CONFIG;
+			goto out;
+		}
+	}
+	if (o.brokers == NULL) {
+		cdc_error("no brokers: use --brokers or CDC_KAFKA_BROKERS");
+		rc = EX_CONFIG;
+		goto out;
+	}
+	if (o.resume && o.txn_id == NULL) {
+		cdc_error("--resume-position needs --transactional-id");
+		goto usage;
+	}
+	o.schema_topic = topic_name(schema_flag, o.prefix, "schemas");
+	o.offsets_topic = topic_name(offsets_flag, o.prefix, "offsets");
+	o.ddl_topic = topic_name(ddl_flag, o.prefix, "ddl");
+
+	/* Check the properties once before touching the network. */
+	{
+		rd_kafka_conf_t *conf = a2k_conf(&o, err, sizeof(err));
+
+		if (conf == NULL) {
+			cdc_error("%s", err);
+			rc = EX_CONFIG;
+			goto out;
+		}
+		rd_kafka_conf_destroy(conf);
+	}
+	rc = o.resume ? a2k_resume_position(&o) : a2k_run(&o);
+out:
+	free(o.schema_topic);
+	free(o.offsets_topic);
+	free(o.ddl_topic);
+	free(o.props);
+	return cdc_stdout_close(rc);
+usage:
+	free(o.props);
+	fprintf(stderr, "try 'avro2kafka --help'\n");
+	return EX_USAGE;
+}

@@ -1,0 +1,805 @@
+/* avro2kafka's producer loop: stream frames from stdin become Kafka records,
+ * schemas go to the schema topic before their first use, and commit marks
+ * become either Kafka transaction boundaries (with --transactional-id) or
+ * acknowledgement points once every record before them is delivered. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "a2k.h"
+#include "ack.h"
+#include "fpmap.h"
+#include "kafka.h"
+#include "log.h"
+#include "stream.h"
+#include "sys.h"
+
+/* Records between two commit marks form an epoch. A mark is durable when
+ * every record of its epoch and of the epochs before it is delivered. */
+struct epoch {
+	int64_t seq; /* of the mark that closes it; 0 while open */
+	char *pos;
+	int64_t pending; /* records produced and not yet delivered */
+};
+
+struct topic {
+	char *name;
+	rd_kafka_topic_t *rkt;
+};
+
+struct state {
+	const struct a2k_opts *o;
+	rd_kafka_t *rk;
+	int ack_fd;
+	struct topic *topics;
+	size_t ntopics, lasttopic;
+	struct cdc_fpmap sent; /* schemas written to the schema topic */
+	int64_t schema_pending;
+	/* at-least-once: a deque of epochs, the last one open */
+	struct epoch *ep;
+	size_t nep, capep, headep;
+	uint64_t ep_base; /* epoch number of ep[headep] */
+	/* exactly-once */
+	int64_t txn_changes;  /* records in the open Kafka transaction */
+	int64_t txn_start;    /* cdc_mono_ms() when it began */
+	int64_t partial;      /* records after the last commit mark */
+	int64_t last_seq;     /* the last mark in the transaction */
+	char *last_pos;       /* its position (or a heartbeat's) */
+	int pos_dirty;        /* last_pos not yet committed */
+	/* delivery failure */
+	int failed;
+	char fail_msg[512];
+	/* counters for the info line */
+	uint64_t in_changes, out_records, txns, acks;
+	int64_t stats_at;
+};
+
+#define OPQ_SCHEMA 1 /* low bit of a record's opaque: a schema record */
+
+static void
+ack_upstream(struct state *st, int64_t seq, const char *pos)
+{
+	char err[CDC_ERRLEN];
+
+	if (st->ack_fd == -1 || seq <= 0)
+		return;
+	if (cdc_ack_send(st->ack_fd, seq, pos, strlen(pos), err,
+		sizeof(err)) == -1) {
+		cdc_warn("stopped acknowledging upstream: %s", err);
+		close(st->ack_fd);
+		st->ack_fd = -1;
+		return;
+	}
+	st->acks++;
+}
+
+static struct epoch *
+epoch_at(struct state *st, uint64_t n)
+{
+	return &st->ep[(st->headep + (size_t)(n - st->ep_base)) % st->capep];
+}
+
+static void
+epoch_open(struct state *st)
+{
+	size_t i;
+	struct epoch *nep;
+
+	if (st->nep == st->capep) {
+		nep = cdc_xcalloc(st->capep ? st->capep * 2 : 16, sizeof(*nep));
+		for (i = 0; i < st->nep; i++)
+			nep[i] = st->ep[(st->headep + i) % st->capep];
+		free(st->ep);
+		st->ep = nep;
+		st->headep = 0;
+		st->capep = st->capep ? st->capep * 2 : 16;
+	}
+	nep = &st->ep[(st->headep + st->nep) % st->capep];
+	memset(nep, 0, sizeof(*nep));
+	st->nep++;
+}
+
+/* Acknowledges and drops every closed epoch at the front whose records
+ * are all delivered (at-least-once), or all closed epochs (exactly-once,
+ * after a transaction committed them). Nothing moves after a failure. */
+static void
+epochs_advance(struct state *st, int all)
+{
+	struct epoch *e;
+	int64_t seq = 0;
+	char *pos = NULL;
+
+	while (!st->failed && st->nep > 1) {
+		e = &st->ep[st->headep];
+		if (e->pending > 0 && !all)
+			break;
+		/* A line acknowledges every mark before it: send the newest. */
+		free(pos);
+		pos = e->pos;
+		e->pos = NULL;
+		seq = e->seq;
+		st->headep = (st->headep + 1) % st->capep;
+		st->nep--;
+		st->ep_base++;
+	}
+	if (pos != NULL)
+		ack_upstream(st, seq, pos);
+	free(pos);
+}
+
+static void
+dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct state *st = opaque;
+	uintptr_t op = (uintptr_t)m->_private;
+
+	(void)rk;
+	if (op & OPQ_SCHEMA)
+		st->schema_pending--;
+	if ((op >> 1) >= st->ep_base &&
+	    (op >> 1) < st->ep_base + st->nep)
+		epoch_at(st, op >> 1)->pending--;
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && !st->failed) {
+		st->failed = 1;
+		snprintf(st->fail_msg, sizeof(st->fail_msg),
+		    "cannot deliver to '%s' partition %" PRId32 ": %s",
+		    rd_kafka_topic_name(m->rkt), m->partition,
+		    rd_kafka_err2str(m->err));
+	}
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		st->out_records++;
+}
+
+/* The topic handle of a name, made on first use; the topic itself is
+ * created then too when partitions > 0 and it does not exist. Returns NULL
+ * with err set. */
+static rd_kafka_topic_t *
+topic_get(struct state *st, const char *name, size_t len, int64_t partitions,
+    char *err, size_t errlen)
+{
+	struct topic *t;
+	size_t i;
+
+	if (st->lasttopic < st->ntopics) {
+		t = &st->topics[st->lasttopic];
+		if (strlen(t->name) == len && memcmp(t->name, name, len) == 0)
+			return t->rkt;
+	}
+	for (i = 0; i < st->ntopics; i++) {
+		t = &st->topics[i];
+		if (strlen(t->name) == len && memcmp(t->name, name, len) == 0) {
+			st->lasttopic = i;
+			return t->rkt;
+		}
+	}
+	if (len == 0 || memchr(name, '\0', len) != NULL) {
+		cdc_err(err, errlen, "invalid topic name '%.*s'", (int)len,
+		    name);
+		return NULL;
+	}
+	st->topics = cdc_xrealloc(st->topics,
+	    (st->ntopics + 1) * sizeof(*st->topics));
+	t = &st->topics[st->ntopics];
+	t->name = cdc_xstrndup(name, len);
+	if (partitions > 0 &&
+	    cdc_kafka_ensure_topic(st->rk, t->name, (int)partitions,
+		(int)st->o->replication, 0, (int)st->o->timeout_s * 1000, err,
+		errlen) == -1) {
+		char detail[CDC_ERRLEN];
+
+		snprintf(detail, sizeof(detail), "%s", err);
+		cdc_err(err, errlen, "cannot create topic '%s': %s", t->name,
+		    detail);
+		free(t->name);
+		return NULL;
+	}
+	t->rkt = rd_kafka_topic_new(st->rk, t->name, NULL);
+	if (t->rkt == NULL) {
+		cdc_err(err, errlen, "cannot use topic '%s': %s", t->name,
+		    rd_kafka_err2str(rd_kafka_last_error()));
+		free(t->name);
+		return NULL;
+	}
+	st->lasttopic = st->ntopics++;
+	return t->rkt;
+}
+
+static int
+stopping(const struct state *st)
+{
+	return cdc_stop || st->failed || cdc_kafka_health.fatal;
+}
+
+/* Serves delivery reports, moves acknowledgements on and prints the info
+ * line now and then. */
+static void
+serve(struct state *st, int ms)
+{
+	int64_t now;
+
+	rd_kafka_poll(st->rk, ms);
+	if (st->o->txn_id == NULL)
+		epochs_advance(st, 0);
+	now = cdc_mono_ms();
+	if (now - st->stats_at >= 30000) {
+		st->stats_at = now;
+		cdc_info("in=%" PRIu64 " out=%" PRIu64 " txns=%" PRIu64
+			 " acks=%" PRIu64 " queue=%d",
+		    st->in_changes, st->out_records, st->txns, st->acks,
+		    rd_kafka_outq_len(st->rk));
+	}
+}
+
+/* Produces one record, waiting while librdkafka's queue is full: that
+ * wait is the backpressure that stops stdin from being read. Returns 0, or
+ * -1 when stopping or when the record is refused (err set). */
+static int
+produce(struct state *st, rd_kafka_topic_t *rkt, const struct cdc_slice *key,
+    const struct cdc_slice *val, const struct cdc_slice *pos,
+    const char *hname, const char *hval, int schema, char *err,
+    size_t errlen)
+{
+	rd_kafka_resp_err_t e;
+	uintptr_t op;
+
+	op = (uintptr_t)(st->ep_base + st->nep - 1) << 1;
+	if (schema)
+		op |= OPQ_SCHEMA;
+	for (;;) {
+		if (pos != NULL)
+			e = rd_kafka_producev(st->rk, RD_KAFKA_V_RKT(rkt),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    RD_KAFKA_V_KEY(key->p, key->len),
+			    RD_KAFKA_V_VALUE((void *)(uintptr_t)val->p,
+				val->len),
+			    RD_KAFKA_V_HEADER(CDC_HDR_POSITION, pos->p,
+				(ssize_t)pos->len),
+			    RD_KAFKA_V_HEADER(hname, hval, -1),
+			    RD_KAFKA_V_OPAQUE((void *)op), RD_KAFKA_V_END);
+		else
+			e = rd_kafka_producev(st->rk, RD_KAFKA_V_RKT(rkt),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    RD_KAFKA_V_KEY(key->p, key->len),
+			    RD_KAFKA_V_VALUE((void *)(uintptr_t)val->p,
+				val->len),
+			    RD_KAFKA_V_OPAQUE((void *)op), RD_KAFKA_V_END);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+			break;
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			return cdc_err(err, errlen,
+			    "cannot produce to '%s': %s",
+			    rd_kafka_topic_name(rkt), rd_kafka_err2str(e));
+		serve(st, 100);
+		if (stopping(st))
+			return cdc_err(err, errlen, "stopped");
+	}
+	st->ep[(st->headep + st->nep - 1) % st->capep].pending++;
+	if (schema)
+		st->schema_pending++;
+	serve(st, 0);
+	return 0;
+}
+
+/* Waits until the schema records produced so far are delivered, so that
+ * no change reaches Kafka before the schema it uses. */
+static int
+schemas_settle(struct state *st)
+{
+	while (st->schema_pending > 0 && !stopping(st))
+		serve(st, 100);
+	return stopping(st) ? -1 : 0;
+}
+
+static int
+on_schema(struct state *st, const struct cdc_frame *f, char *err,
+    size_t errlen)
+{
+	rd_kafka_topic_t *rkt;
+	const char *old;
+	char key[17];
+	struct cdc_slice k, v;
+	size_t len;
+
+	old = cdc_fpmap_get(&st->sent, f->fingerprint, &len);
+	if (old != NULL && len == f->schema.len &&
+	    memcmp(old, f->schema.p, len) == 0)
+		return 0;
+	rkt = topic_get(st, st->o->schema_topic, strlen(st->o->schema_topic),
+	    0, err, errlen);
+	if (rkt == NULL)
+		return -1;
+	/* The key is the fingerprint as streamcat prints it. */
+	snprintf(key, sizeof(key), "%016" PRIx64, f->fingerprint);
+	k.p = (const uint8_t *)key;
+	k.len = 16;
+	v = f->schema;
+	if (produce(st, rkt, &k, &v, NULL, NULL, NULL, 1, err, errlen) == -1)
+		return -1;
+	cdc_fpmap_put(&st->sent, f->fingerprint, (const char *)f->schema.p,
+	    f->schema.len);
+	return 0;
+}
+
+static int
+on_change(struct state *st, const struct cdc_frame *f, char *err,
+    size_t errlen)
+{
+	rd_kafka_topic_t *rkt;
+	char ver[24];
+
+	st->in_changes++;
+	if (f->value.p == NULL && !st->o->tombstones)
+		return 0;
+	if (st->schema_pending > 0 && schemas_settle(st) == -1)
+		return cdc_err(err, errlen, "stopped");
+	rkt = topic_get(st, (const char *)f->topic.p, f->topic.len,
+	    st->o->partitions, err, errlen);
+	if (rkt == NULL)
+		return -1;
+	snprintf(ver, sizeof(ver), "%" PRId64, f->version);
+	if (produce(st, rkt, &f->key, &f->value, &f->position,
+		CDC_HDR_VERSION, ver, 0, err, errlen) == -1)
+		return -1;
+	st->txn_changes++;
+	st->partial++;
+	return 0;
+}
+
+static int
+on_ddl(struct state *st, const struct cdc_frame *f, char *err, size_t errlen)
+{
+	rd_kafka_topic_t *rkt;
+	char ts[24];
+
+	/* One partition keeps the statements in order. */
+	rkt = topic_get(st, st->o->ddl_topic, strlen(st->o->ddl_topic), 1,
+	    err, errlen);
+	if (rkt == NULL)
+		return -1;
+	snprintf(ts, sizeof(ts), "%" PRId64, f->ts_ms);
+	if (produce(st, rkt, &f->database, &f->statement, &f->position,
+		CDC_HDR_TS_MS, ts, 0, err, errlen) == -1)
+		return -1;
+	st->txn_changes++;
+	st->partial++;
+	return 0;
+}
+
+/* Commits the open Kafka transaction with the offsets record of the last
+ * mark, acknowledges upstream and begins the next one. Returns 0, or -1
+ * with err set after aborting what could not be committed. */
+static int
+txn_commit(struct state *st, char *err, size_t errlen)
+{
+	rd_kafka_topic_t *rkt;
+	rd_kafka_error_t *e;
+	struct cdc_slice k, v;
+	int64_t deadline;
+
+	if (st->pos_dirty) {
+		rkt = topic_get(st, st->o->offsets_topic,
+		    strlen(st->o->offsets_topic), 0, err, errlen);
+		if (rkt == NULL)
+			return -1;
+		k.p = (const uint8_t *)st->o->txn_id;
+		k.len = strlen(st->o->txn_id);
+		v.p = (const uint8_t *)st->last_pos;
+		v.len = strlen(st->last_pos);
+		if (produce(st, rkt, &k, &v, NULL, NULL, NULL, 0, err,
+			errlen) == -1)
+			return -1;
+	}
+	deadline = cdc_mono_ms() + st->o->timeout_s * 1000;
+	for (;;) {
+		e = rd_kafka_commit_transaction(st->rk,
+		    (int)st->o->timeout_s * 1000);
+		if (e == NULL)
+			break;
+		if (rd_kafka_error_is_retriable(e) && !cdc_stop &&
+		    cdc_mono_ms() < deadline) {
+			cdc_debug("retrying transaction commit: %s",
+			    rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+			continue;
+		}
+		cdc_err(err, errlen, "cannot commit kafka transaction: %s",
+		    rd_kafka_error_string(e));
+		if (rd_kafka_error_txn_requires_abort(e))
+			rd_kafka_error_destroy(
+			    rd_kafka_abort_transaction(st->rk, 10000));
+		rd_kafka_error_destroy(e);
+		return -1;
+	}
+	st->txns++;
+	st->pos_dirty = 0;
+	st->txn_changes = 0;
+	epochs_advance(st, 1);
+	e = rd_kafka_begin_transaction(st->rk);
+	if (e != NULL) {
+		cdc_err(err, errlen, "cannot begin kafka transaction: %s",
+		    rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		return -1;
+	}
+	st->txn_start = cdc_mono_ms();
+	return 0;
+}
+
+/* Commits when the transaction is at a commit mark and big or old enough. */
+static int
+txn_maybe_commit(struct state *st, int force, char *err, size_t errlen)
+{
+	if (st->o->txn_id == NULL || st->partial > 0)
+		return 0;
+	if (st->txn_changes == 0 && !st->pos_dirty)
+		return 0;
+	if (!force && st->txn_changes < st->o->txn_changes &&
+	    cdc_mono_ms() - st->txn_start < st->o->txn_ms)
+		return 0;
+	return txn_commit(st, err, errlen);
+}
+
+static int
+on_commit(struct state *st, const struct cdc_frame *f, char *err,
+    size_t errlen)
+{
+	struct epoch *e = &st->ep[(st->headep + st->nep - 1) % st->capep];
+
+	e->seq = f->seq;
+	e->pos = cdc_xstrndup((const char *)f->position.p, f->position.len);
+	epoch_open(st);
+	st->partial = 0;
+	if (st->o->txn_id == NULL)
+		return 0;
+	free(st->last_pos);
+	st->last_pos = cdc_xstrndup((const char *)f->position.p,
+	    f->position.len);
+	st->last_seq = f->seq;
+	st->pos_dirty = 1;
+	return txn_maybe_commit(st, 0, err, errlen);
+}
+
+static void
+on_heartbeat(struct state *st, const struct cdc_frame *f)
+{
+	/* Between transactions a heartbeat's position is a resume position:
+	 * committing it moves the restart point on a quiet source. */
+	if (st->o->txn_id == NULL || st->partial > 0)
+		return;
+	free(st->last_pos);
+	st->last_pos = cdc_xstrndup((const char *)f->position.p,
+	    f->position.len);
+	st->pos_dirty = 1;
+}
+
+static int
+on_frame(struct state *st, const struct cdc_frame *f, char *err,
+    size_t errlen)
+{
+	switch (f->kind) {
+	case CDC_FRAME_CHANGE:
+		return on_change(st, f, err, errlen);
+	case CDC_FRAME_SCHEMA_ANN:
+		return on_schema(st, f, err, errlen);
+	case CDC_FRAME_COMMIT:
+		return on_commit(st, f, err, errlen);
+	case CDC_FRAME_DDL:
+		return on_ddl(st, f, err, errlen);
+	case CDC_FRAME_HEARTBEAT:
+		on_heartbeat(st, f);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+rd_kafka_conf_t *
+a2k_conf(const struct a2k_opts *o, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf;
+	char buf[32];
+	int64_t tmo = o->timeout_s * 1000;
+
+	conf = cdc_kafka_conf_new(o->brokers, err, errlen);
+	if (conf == NULL)
+		return NULL;
+#define SET(k, v)                                                             \
+	if (cdc_kafka_set(conf, (k), (v), err, errlen) == -1)                 \
+		goto fail
+	SET("enable.idempotence", "true");
+	SET("acks", "all");
+	SET("compression.type", o->compression);
+	snprintf(buf, sizeof(buf), "%" PRId64, o->linger_ms);
+	SET("linger.ms", buf);
+	snprintf(buf, sizeof(buf), "%" PRId64, o->queue_kb);
+	SET("queue.buffering.max.kbytes", buf);
+	SET("queue.buffering.max.messages", "100000");
+	/* The Java client's partitioner: a key lands where Kafka's own
+	 * clients would put it; records without a key spread randomly. */
+	SET("partitioner", "murmur2_random");
+	snprintf(buf, sizeof(buf), "%" PRId64, tmo);
+	SET("message.timeout.ms", buf);
+	if (o->txn_id != NULL) {
+		SET("transactional.id", o->txn_id);
+		snprintf(buf, sizeof(buf), "%" PRId64,
+		    tmo > 60000 ? tmo : 60000);
+		SET("transaction.timeout.ms", buf);
+	}
+#undef SET
+	if (cdc_kafka_set_all(conf, o->props, o->nprops, err, errlen) == -1)
+		goto fail;
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+/* Opens the acknowledgement fifo for writing; blocks until the upstream
+ * stage opens it for reading, or a signal. */
+static int
+ack_open(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	for (;;) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd != -1)
+			return fd;
+		if (errno != EINTR || cdc_stop)
+			return cdc_err(err, errlen, "cannot open '%s': %s",
+			    path, strerror(errno));
+	}
+}
+
+static int
+setup(struct state *st, char *err, size_t errlen)
+{
+	const struct a2k_opts *o = st->o;
+	rd_kafka_conf_t *conf;
+	rd_kafka_error_t *e;
+	char detail[CDC_ERRLEN];
+	int tmo = (int)o->timeout_s * 1000;
+
+	conf = a2k_conf(o, err, errlen);
+	if (conf == NULL)
+		return EX_CONFIG;
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	rd_kafka_conf_set_opaque(conf, st);
+	st->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, detail, sizeof(detail));
+	if (st->rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		cdc_err(err, errlen, "cannot create kafka producer: %s",
+		    detail);
+		return EX_CONFIG;
+	}
+	conf = NULL;
+	if (cdc_kafka_probe(st->rk, tmo, NULL, detail, sizeof(detail)) ==
+	    -1) {
+		cdc_err(err, errlen, "cannot reach kafka at '%s': %s",
+		    o->brokers, detail);
+		return EX_UNAVAILABLE;
+	}
+	if (cdc_kafka_ensure_topic(st->rk, o->schema_topic, 1,
+		(int)o->replication, 1, tmo, detail, sizeof(detail)) == -1 ||
+	    (o->txn_id != NULL &&
+		cdc_kafka_ensure_topic(st->rk, o->offsets_topic, 1,
+		    (int)o->replication, 1, tmo, detail,
+		    sizeof(detail)) == -1)) {
+		cdc_err(err, errlen, "cannot create the schema or offsets "
+				     "topic: %s", detail);
+		return EX_UNAVAILABLE;
+	}
+	if (o->txn_id != NULL) {
+		e = rd_kafka_init_transactions(st->rk, tmo);
+		if (e == NULL)
+			e = rd_kafka_begin_transaction(st->rk);
+		if (e != NULL) {
+			cdc_err(err, errlen,
+			    "cannot start kafka transactions as '%s': %s",
+			    o->txn_id, rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+			return EX_UNAVAILABLE;
+		}
+		st->txn_start = cdc_mono_ms();
+	}
+	if (o->ack_path != NULL) {
+		st->ack_fd = ack_open(o->ack_path, err, errlen);
+		if (st->ack_fd == -1)
+			return cdc_stop ? 0 : EX_IOERR;
+	}
+	return 0;
+}
+
+/* How a run ended, for finish(); an input error is its exit code. */
+#define END_EOF    0
+#define END_SIGNAL (-1)
+#define END_KAFKA  (-2)
+
+/* Ends the run: commits or aborts the open transaction, or flushes what
+ * is queued, and picks the exit code. */
+static int
+finish(struct state *st, int how)
+{
+	char err[CDC_ERRLEN];
+	rd_kafka_error_t *e;
+	int64_t deadline;
+	int inflight, ok = how == END_EOF || how == END_SIGNAL;
+
+	if (st->o->txn_id != NULL) {
+		inflight = st->txn_changes > 0;
+		if (how == END_KAFKA) {
+			if (!cdc_kafka_health.fatal)
+				rd_kafka_error_destroy(
+				    rd_kafka_abort_transaction(st->rk, 10000));
+			return inflight ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		}
+		if (st->partial > 0) {
+			/* A source transaction is cut short: it cannot be
+			 * committed, and neither can the complete ones that
+			 * share its Kafka transaction. A restart from
+			 * --resume-position sends them again. */
+			e = rd_kafka_abort_transaction(st->rk,
+			    (int)st->o->timeout_s * 1000);
+			if (e != NULL) {
+				cdc_error("cannot abort kafka transaction: %s",
+				    rd_kafka_error_string(e));
+				rd_kafka_error_destroy(e);
+				return EX_TEMPFAIL;
+			}
+			if (how == END_EOF) {
+				cdc_error("stream ended inside a source "
+					  "transaction: %" PRId64 " changes "
+					  "after the last commit mark not "
+					  "committed",
+				    st->partial);
+				return EX_TEMPFAIL;
+			}
+			return ok ? 0 : how;
+		}
+		if (txn_maybe_commit(st, 1, err, sizeof(err)) == -1) {
+			cdc_error("%s", err);
+			return EX_TEMPFAIL;
+		}
+		return ok ? 0 : how;
+	}
+	deadline = cdc_mono_ms() + st->o->timeout_s * 1000;
+	while (rd_kafka_outq_len(st->rk) > 0 && !st->failed &&
+	    !cdc_kafka_health.fatal && cdc_mono_ms() < deadline) {
+		rd_kafka_flush(st->rk, 100);
+		epochs_advance(st, 0);
+	}
+	epochs_advance(st, 0);
+	if (st->failed && how != END_KAFKA)
+		cdc_error("%s", st->fail_msg);
+	inflight = rd_kafka_outq_len(st->rk);
+	if (inflight > 0) {
+		rd_kafka_purge(st->rk,
+		    RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(st->rk, 0);
+	}
+	if (how == END_KAFKA || st->failed || cdc_kafka_health.fatal)
+		return inflight > 0 ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	if (inflight > 0) {
+		cdc_error("%d records not delivered within %" PRId64 "s",
+		    inflight, st->o->timeout_s);
+		return EX_TEMPFAIL;
+	}
+	return ok ? 0 : how;
+}
+
+static void
+teardown(struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->ntopics; i++) {
+		rd_kafka_topic_destroy(st->topics[i].rkt);
+		free(st->topics[i].name);
+	}
+	free(st->topics);
+	if (st->rk != NULL)
+		rd_kafka_destroy(st->rk);
+	for (i = 0; i < st->nep; i++)
+		free(st->ep[(st->headep + i) % st->capep].pos);
+	free(st->ep);
+	free(st->last_pos);
+	cdc_fpmap_fini(&st->sent);
+	if (st->ack_fd != -1 && st->ack_fd != st->o->ack_fd)
+		close(st->ack_fd);
+}
+
+/* Reads frames until the end of input, a signal or a failure. */
+static int
+loop(struct state *st, struct cdc_reader *r)
+{
+	struct cdc_frame f;
+	struct pollfd pfd;
+	char err[CDC_ERRLEN];
+	int n;
+
+	for (;;) {
+		if (cdc_stop)
+			return END_SIGNAL;
+		if (st->failed || cdc_kafka_health.fatal)
+			return END_KAFKA;
+		n = cdc_reader_next(r, &f, err, sizeof(err));
+		if (n == CDC_READ_AGAIN) {
+			pfd.fd = STDIN_FILENO;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			poll(&pfd, 1, 100);
+			serve(st, 0);
+			if (txn_maybe_commit(st, 0, err, sizeof(err)) == -1) {
+				if (!st->failed)
+					snprintf(st->fail_msg,
+					    sizeof(st->fail_msg), "%s", err);
+				st->failed = 1;
+				return END_KAFKA;
+			}
+			continue;
+		}
+		if (n == 0)
+			return END_EOF;
+		if (n == -1) {
+			cdc_error("%s", err);
+			return strstr(err, "cannot read") != NULL ? EX_IOERR :
+								    EX_DATAERR;
+		}
+		if (on_frame(st, &f, err, sizeof(err)) == -1) {
+			if (cdc_stop)
+				return END_SIGNAL;
+			if (!st->failed)
+				snprintf(st->fail_msg, sizeof(st->fail_msg),
+				    "%s", err);
+			st->failed = 1;
+			return END_KAFKA;
+		}
+	}
+}
+
+int
+a2k_run(const struct a2k_opts *o)
+{
+	struct state st;
+	struct cdc_reader *r;
+	char err[CDC_ERRLEN];
+	int rc, how, fl;
+
+	memset(&st, 0, sizeof(st));
+	st.o = o;
+	st.ack_fd = o->ack_fd;
+	st.stats_at = cdc_mono_ms();
+	cdc_fpmap_init(&st.sent);
+	epoch_open(&st);
+	rc = setup(&st, err, sizeof(err));
+	if (rc != 0 || cdc_stop) {
+		if (rc != 0)
+			cdc_error("%s", err);
+		teardown(&st);
+		return rc;
+	}
+	/* Non-blocking stdin: wait with poll() and keep serving Kafka. */
+	fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl != -1)
+		fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
+	r = cdc_reader_new(STDIN_FILENO, "stdin");
+	how = loop(&st, r);
+	if (fl != -1)
+		fcntl(STDIN_FILENO, F_SETFL, fl);
+	if (how == END_KAFKA && cdc_kafka_health.fatal)
+		cdc_error("kafka: %s", cdc_kafka_health.fatal_msg);
+	else if (how == END_KAFKA)
+		cdc_error("%s", st.fail_msg);
+	rc = finish(&st, how);
+	cdc_info("in=%" PRIu64 " out=%" PRIu64 " txns=%" PRIu64
+		 " acks=%" PRIu64,
+	    st.in_changes, st.out_records, st.txns, st.acks);
+	cdc_reader_free(r);
+	teardown(&st);
+	return rc;
+}

@@ -1,0 +1,92 @@
+/* What avro2kafka and kafka2ch share about Kafka: configuration with kcat's
+ * -X key=value, brokers from the environment, librdkafka's callbacks routed
+ * to the logger, broker health for the retry budget, topic creation, and
+ * the kafka:TOPIC/PARTITION@OFFSET,... positions of docs/stream.md. */
+#ifndef CDC_KAFKA_H
+#define CDC_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mem.h"
+
+/* Record headers that carry a change's position and version through Kafka,
+ * and a DDL frame's database and time. */
+#define CDC_HDR_POSITION "cdc.position"
+#define CDC_HDR_VERSION  "cdc.version"
+#define CDC_HDR_TS_MS    "cdc.ts_ms"
+
+/* What the callbacks of cdc_kafka_conf_new saw; read it on the thread that
+ * calls rd_kafka_poll() or rd_kafka_consumer_poll(). */
+struct cdc_kafka_health {
+	int fatal;            /* a fatal error: the handle is unusable */
+	char fatal_msg[512];  /* its text */
+	int64_t down_since;   /* cdc_mono_ms() when all brokers went down, 0 */
+};
+extern struct cdc_kafka_health cdc_kafka_health;
+
+/* Creates a configuration with bootstrap.servers set to brokers (NULL:
+ * CDC_KAFKA_BROKERS, else 127.0.0.1:9092), the log and error callbacks
+ * installed and client.id set to the program name. The caller frees it with
+ * rd_kafka_conf_destroy() or hands it to rd_kafka_new(). Returns NULL with
+ * err set when a property is refused. */
+rd_kafka_conf_t *cdc_kafka_conf_new(const char *brokers, char *err,
+    size_t errlen);
+
+/* Sets one property; returns 0, or -1 with librdkafka's reason in err. */
+int cdc_kafka_set(rd_kafka_conf_t *conf, const char *key, const char *val,
+    char *err, size_t errlen);
+
+/* Applies "key=value" (the argument of -X) to conf. Returns 0, or -1 with
+ * err set when there is no '=' or librdkafka refuses it. */
+int cdc_kafka_set_kv(rd_kafka_conf_t *conf, const char *kv, char *err,
+    size_t errlen);
+
+/* Applies each of n "key=value" strings; stops at the first failure. */
+int cdc_kafka_set_all(rd_kafka_conf_t *conf, char *const *kv, size_t n,
+    char *err, size_t errlen);
+
+/* Prints librdkafka's property table to stdout (-X list). */
+void cdc_kafka_conf_list(void);
+
+/* The brokers of --brokers or CDC_KAFKA_BROKERS, or NULL when neither. */
+const char *cdc_kafka_brokers(const char *flag);
+
+/* Whether the broker is reachable: a metadata request within timeout_ms.
+ * Returns 0, or -1 with librdkafka's reason in err. *nbrokers (may be NULL)
+ * gets the number of brokers in the cluster. */
+int cdc_kafka_probe(rd_kafka_t *rk, int timeout_ms, int *nbrokers, char *err,
+    size_t errlen);
+
+/* Number of partitions of topic, 0 when it does not exist, -1 with err set
+ * when the metadata request fails. */
+int cdc_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+    char *err, size_t errlen);
+
+/* Creates topic unless it exists: partitions (>= 1), replication factor rf
+ * (-1: min(3, brokers in the cluster)), log-compacted when compact is set.
+ * Returns 0 (also when another client created it first), or -1 with err. */
+int cdc_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions,
+    int rf, int compact, int timeout_ms, char *err, size_t errlen);
+
+/* Appends the position "kafka:T/P@O,..." of the n offsets in list (entries
+ * with a negative offset are left out) to out. */
+void cdc_kafka_position_format(struct cdc_buf *out,
+    const rd_kafka_topic_partition_list_t *list);
+
+/* Parses a kafka: position of len bytes into a new list the caller frees
+ * with rd_kafka_topic_partition_list_destroy(). Returns NULL with err set
+ * when the text is not such a position. */
+rd_kafka_topic_partition_list_t *cdc_kafka_position_parse(const char *s,
+    size_t len, char *err, size_t errlen);
+
+/* Finds a header's value; returns 0 with *p and *len set (*p may be NULL
+ * for a null header), -1 when the message has no such header. */
+int cdc_kafka_header(const rd_kafka_message_t *m, const char *name,
+    const void **p, size_t *len);
+
+/* "librdkafka 2.0.2" for -V. */
+const char *cdc_kafka_version(void);
+
+#endif

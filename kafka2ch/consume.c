@@ -1,0 +1,764 @@
+/* kafka2ch's consumer loop: records of the change topics become change
+ * frames on stdout, preceded by the schema announcements they need; commit
+ * marks carry the consumed offsets as kafka: positions, and the offsets of
+ * a mark are committed to the group only once downstream acknowledges it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ack.h"
+#include "fingerprint.h"
+#include "k2c.h"
+#include "kafka.h"
+#include "log.h"
+#include "opt.h"
+#include "stream.h"
+#include "sys.h"
+#include "version.h"
+
+struct part {
+	char *topic;
+	const rd_kafka_topic_t *rkt; /* as seen in messages; a lookup hint */
+	int32_t partition;
+	int assigned;
+	int64_t next; /* offset after the last one emitted; -1: none */
+	int64_t eof;  /* offset of the last end-of-partition event; -1 */
+	int64_t end;  /* --exit-at-end: the end offset at assignment */
+};
+
+struct state {
+	const struct k2c_opts *o;
+	rd_kafka_t *rk;
+	struct cdc_writer *w;
+	struct k2c_schemas *schemas;
+	struct cdc_ack_reader *ackr;
+	int ack_fd;
+	int ack_eof;
+	struct part *parts;
+	size_t nparts, lastpart;
+	size_t nassigned;
+	/* commit marks */
+	int64_t seq;       /* of the last mark written */
+	int64_t acked;     /* of the last mark acknowledged */
+	int64_t pending;   /* changes since the last mark */
+	int64_t unacked;   /* changes in marks not yet acknowledged */
+	int64_t mark_at;   /* cdc_mono_ms() of the last mark */
+	int64_t version;   /* greatest version emitted */
+	int64_t ts_ms;     /* greatest record timestamp */
+	struct cdc_buf pos; /* scratch */
+	char *acked_pos;    /* position of the last acknowledged mark */
+	int rc;            /* a failure's exit code, once one happened */
+	uint64_t n_in, n_commits;
+	int64_t stats_at;
+};
+
+static struct state *cur; /* for the rebalance callback */
+
+/* Stops the run with exit code rc unless an earlier failure did. */
+static void
+fail(struct state *st, int rc)
+{
+	if (st->rc == 0)
+		st->rc = rc;
+}
+
+static struct part *
+part_find(struct state *st, const char *topic, int32_t partition)
+{
+	size_t i;
+
+	for (i = 0; i < st->nparts; i++)
+		if (st->parts[i].partition == partition &&
+		    strcmp(st->parts[i].topic, topic) == 0)
+			return &st->parts[i];
+	return NULL;
+}
+
+static struct part *
+part_get(struct state *st, const char *topic, int32_t partition)
+{
+	struct part *p = part_find(st, topic, partition);
+
+	if (p != NULL)
+		return p;
+	st->parts = cdc_xrealloc(st->parts,
+	    (st->nparts + 1) * sizeof(*st->parts));
+	p = &st->parts[st->nparts++];
+	memset(p, 0, sizeof(*p));
+	p->topic = cdc_xstrdup(topic);
+	p->partition = partition;
+	p->next = p->eof = p->end = -1;
+	return p;
+}
+
+/* The part of a message: the last one used, else by handle, else by name. */
+static struct part *
+part_of(struct state *st, const rd_kafka_message_t *m)
+{
+	struct part *p;
+	size_t i;
+
+	if (st->lastpart < st->nparts) {
+		p = &st->parts[st->lastpart];
+		if (p->rkt == m->rkt && p->partition == m->partition)
+			return p;
+	}
+	for (i = 0; i < st->nparts; i++) {
+		p = &st->parts[i];
+		if (p->rkt == m->rkt && p->partition == m->partition) {
+			st->lastpart = i;
+			return p;
+		}
+	}
+	p = part_get(st, rd_kafka_topic_name(m->rkt), m->partition);
+	p->rkt = m->rkt;
+	st->lastpart = (size_t)(p - st->parts);
+	return p;
+}
+
+static int
+write_failed(struct state *st, const char *err)
+{
+	cdc_epipe_check(errno);
+	cdc_error("%s", err);
+	fail(st, EX_IOERR);
+	return -1;
+}
+
+/* Commits the offsets of a kafka: position to the group, for the
+ * partitions still assigned. sync waits for the broker's answer. */
+static int
+commit_position(struct state *st, const char *pos, int sync)
+{
+	rd_kafka_topic_partition_list_t *list, *mine;
+	rd_kafka_resp_err_t e;
+	char err[CDC_ERRLEN];
+	struct part *p;
+	int i;
+
+	list = cdc_kafka_position_parse(pos, strlen(pos), err, sizeof(err));
+	if (list == NULL) {
+		cdc_error("acknowledged position '%s': %s", pos, err);
+		fail(st, EX_DATAERR);
+		return -1;
+	}
+	mine = rd_kafka_topic_partition_list_new(list->cnt > 0 ? list->cnt :
+								 1);
+	for (i = 0; i < list->cnt; i++) {
+		p = part_find(st, list->elems[i].topic,
+		    list->elems[i].partition);
+		if (p != NULL && p->assigned)
+			rd_kafka_topic_partition_list_add(mine,
+			    list->elems[i].topic, list->elems[i].partition)
+			    ->offset = list->elems[i].offset;
+	}
+	e = RD_KAFKA_RESP_ERR_NO_ERROR;
+	if (mine->cnt > 0)
+		e = rd_kafka_commit(st->rk, mine, sync ? 0 : 1);
+	rd_kafka_topic_partition_list_destroy(mine);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (e != RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		cdc_warn("cannot commit offsets: %s", rd_kafka_err2str(e));
+		return -1;
+	}
+	st->n_commits++;
+	return 0;
+}
+
+/* Reads what the acknowledgement channel has and commits the newest
+ * acknowledged position. */
+static void
+acks_poll(struct state *st)
+{
+	char err[CDC_ERRLEN];
+	const char *pos;
+	int64_t seq;
+	int n;
+
+	if (st->ackr == NULL || st->ack_eof)
+		return;
+	n = cdc_ack_reader_poll(st->ackr, &seq, &pos, err, sizeof(err));
+	if (n == CDC_ACK_EOF) {
+		st->ack_eof = 1;
+		return;
+	}
+	if (n == -1) {
+		cdc_error("%s", err);
+		fail(st, EX_DATAERR);
+		st->ack_eof = 1;
+		return;
+	}
+	if (n == 0)
+		return;
+	if (seq > st->seq) {
+		cdc_error("acknowledgement of commit mark %" PRId64
+			  " which was never sent (last %" PRId64 ")",
+		    seq, st->seq);
+		fail(st, EX_DATAERR);
+		st->ack_eof = 1;
+		return;
+	}
+	st->acked = seq;
+	if (seq == st->seq)
+		st->unacked = 0;
+	free(st->acked_pos);
+	st->acked_pos = cdc_xstrdup(pos);
+	commit_position(st, pos, 0);
+}
+
+/* Writes a commit mark with the next offsets of the assigned partitions.
+ * Without an acknowledgement channel, written counts as acknowledged. */
+static int
+mark(struct state *st)
+{
+	rd_kafka_topic_partition_list_t *list;
+	struct cdc_frame f;
+	char err[CDC_ERRLEN];
+	size_t i;
+
+	list = rd_kafka_topic_partition_list_new((int)st->nparts + 1);
+	for (i = 0; i < st->nparts; i++)
+		if (st->parts[i].assigned && st->parts[i].next >= 0)
+			rd_kafka_topic_partition_list_add(list,
+			    st->parts[i].topic, st->parts[i].partition)
+			    ->offset = st->parts[i].next;
+	rd_kafka_topic_partition_list_sort(list, NULL, NULL);
+	st->pos.len = 0;
+	cdc_kafka_position_format(&st->pos, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	memset(&f, 0, sizeof(f));
+	f.kind = CDC_FRAME_COMMIT;
+	f.seq = ++st->seq;
+	f.position = (struct cdc_slice){st->pos.p, st->pos.len};
+	f.version = st->version;
+	f.ts_ms = st->ts_ms > 0 ? st->ts_ms : cdc_now_ms();
+	if (cdc_writer_put(st->w, &f, err, sizeof(err)) == -1)
+		return write_failed(st, err);
+	st->unacked += st->pending;
+	st->pending = 0;
+	st->mark_at = cdc_mono_ms();
+	if (st->ackr == NULL) {
+		cdc_buf_putc(&st->pos, '\0');
+		st->acked = st->seq;
+		st->unacked = 0;
+		free(st->acked_pos);
+		st->acked_pos = cdc_xstrdup((const char *)st->pos.p);
+		commit_position(st, st->acked_pos, 0);
+	}
+	return 0;
+}
+
+/* Waits up to ms for downstream to acknowledge the last mark. Returns 1
+ * when it did (or there is no channel), 0 otherwise. */
+static int
+acks_wait(struct state *st, int64_t ms)
+{
+	struct pollfd pfd;
+	int64_t deadline = cdc_mono_ms() + ms;
+
+	while (st->ackr != NULL && st->acked < st->seq && !st->ack_eof &&
+	    cdc_mono_ms() < deadline) {
+		pfd.fd = st->ack_fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		poll(&pfd, 1, 100);
+		acks_poll(st);
+	}
+	return st->acked >= st->seq;
+}
+
+static void
+rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct state *st = cur;
+	int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	struct part *p;
+	int64_t lo, hi;
+	int i;
+
+	(void)opaque;
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		for (i = 0; i < parts->cnt; i++) {
+			p = part_get(st, parts->elems[i].topic,
+			    parts->elems[i].partition);
+			p->assigned = 1;
+			p->next = p->eof = p->end = -1;
+			st->nassigned++;
+			if (st->o->exit_at_end &&
+			    rd_kafka_query_watermark_offsets(rk, p->topic,
+				p->partition, &lo, &hi,
+				(int)st->o->timeout_s * 1000) ==
+				RD_KAFKA_RESP_ERR_NO_ERROR)
+				p->end = hi;
+			cdc_debug("assigned '%s' partition %" PRId32
+				  " (end %" PRId64 ")",
+			    p->topic, p->partition, p->end);
+		}
+		if (coop)
+			rd_kafka_incremental_assign(rk, parts);
+		else
+			rd_kafka_assign(rk, parts);
+		return;
+	}
+	/* Revoked: mark what was emitted, give downstream a moment to
+	 * acknowledge it, commit what is acknowledged, and forget the
+	 * partitions. Lost partitions belong to someone else already. */
+	if (!rd_kafka_assignment_lost(rk) && st->rc == 0) {
+		if (st->pending > 0)
+			mark(st);
+		if (st->ackr != NULL && st->acked < st->seq)
+			acks_wait(st, 10000);
+	}
+	for (i = 0; i < parts->cnt; i++) {
+		p = part_find(st, parts->elems[i].topic,
+		    parts->elems[i].partition);
+		if (p != NULL && p->assigned) {
+			p->assigned = 0;
+			p->next = -1;
+			st->nassigned--;
+		}
+	}
+	if (coop)
+		rd_kafka_incremental_unassign(rk, parts);
+	else
+		rd_kafka_assign(rk, NULL);
+}
+
+static void
+commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	(void)rk;
+	(void)offsets;
+	(void)opaque;
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		cdc_warn("cannot commit offsets: %s", rd_kafka_err2str(err));
+}
+
+rd_kafka_conf_t *
+k2c_conf(const struct k2c_opts *o, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf;
+
+	conf = cdc_kafka_conf_new(o->brokers, err, errlen);
+	if (conf == NULL)
+		return NULL;
+#define SET(k, v)                                                             \
+	if (cdc_kafka_set(conf, (k), (v), err, errlen) == -1)                 \
+		goto fail
+	SET("group.id", o->group);
+	SET("isolation.level", "read_committed");
+	SET("partition.assignment.strategy", "cooperative-sticky");
+	SET("enable.auto.commit", "false");
+	SET("enable.auto.offset.store", "false");
+	SET("auto.offset.reset", o->offset_reset);
+	SET("enable.partition.eof", "true");
+	/* Bounded memory: librdkafka prefetches at most this much. */
+	SET("queued.max.messages.kbytes", "16384");
+	SET("topic.metadata.refresh.interval.ms", "30000");
+#undef SET
+	if (cdc_kafka_set_all(conf, o->props, o->nprops, err, errlen) == -1)
+		goto fail;
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+static int
+data_error(struct state *st, const rd_kafka_message_t *m, const char *what)
+{
+	cdc_error("cannot decode '%s' partition %" PRId32 " offset %" PRId64
+		  ": %s",
+	    rd_kafka_topic_name(m->rkt), m->partition, m->offset, what);
+	fail(st, EX_DATAERR);
+	return -1;
+}
+
+/* Announces the schema of single-object encoded bytes unless this stream
+ * already did. */
+static int
+announce(struct state *st, const rd_kafka_message_t *m, const void *p,
+    size_t n)
+{
+	struct cdc_frame f;
+	char err[CDC_ERRLEN];
+	const char *schema;
+	uint64_t fp;
+	size_t len;
+
+	if (p == NULL)
+		return 0;
+	if (cdc_soe_fingerprint(p, n, &fp) == -1)
+		return data_error(st, m, "not single-object encoded");
+	if (cdc_writer_announced(st->w, fp))
+		return 0;
+	schema = k2c_schemas_get(st->schemas, fp,
+	    (int)st->o->schema_timeout_s * 1000, &len);
+	if (schema == NULL) {
+		snprintf(err, sizeof(err),
+		    "unknown schema fingerprint %016" PRIx64 " (not in '%s')",
+		    fp, st->o->schema_topic);
+		if (cdc_stop)
+			return -1;
+		return data_error(st, m, err);
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = CDC_FRAME_SCHEMA_ANN;
+	f.fingerprint = fp;
+	f.schema = (struct cdc_slice){(const uint8_t *)schema, len};
+	if (cdc_writer_put(st->w, &f, err, sizeof(err)) == -1)
+		return write_failed(st, err);
+	return 0;
+}
+
+static int
+header_text(const rd_kafka_message_t *m, const char *name,
+    struct cdc_slice *out)
+{
+	const void *p;
+	size_t len;
+
+	if (cdc_kafka_header(m, name, &p, &len) == -1 || p == NULL)
+		return -1;
+	out->p = p;
+	out->len = len;
+	return 0;
+}
+
+static int
+header_num(const rd_kafka_message_t *m, const char *name, int64_t *v)
+{
+	struct cdc_slice s;
+	char buf[24];
+
+	if (header_text(m, name, &s) == -1 || s.len == 0 ||
+	    s.len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s.p, s.len);
+	buf[s.len] = '\0';
+	return cdc_parse_int(name, buf, INT64_MIN, INT64_MAX, v, NULL, 0);
+}
+
+static int
+on_message(struct state *st, const rd_kafka_message_t *m)
+{
+	struct cdc_frame f;
+	struct part *p = part_of(st, m);
+	char err[CDC_ERRLEN];
+	rd_kafka_timestamp_type_t tt;
+	int64_t ts;
+
+	memset(&f, 0, sizeof(f));
+	if (strcmp(rd_kafka_topic_name(m->rkt), st->o->ddl_topic) == 0) {
+		f.kind = CDC_FRAME_DDL;
+		f.database = (struct cdc_slice){m->key, m->key_len};
+		f.statement = (struct cdc_slice){m->payload, m->len};
+		if (f.database.p == NULL)
+			f.database.p = (const uint8_t *)"";
+		if (f.statement.p == NULL)
+			f.statement.p = (const uint8_t *)"";
+		if (header_text(m, CDC_HDR_POSITION, &f.position) == -1 ||
+		    header_num(m, CDC_HDR_TS_MS, &f.ts_ms) == -1)
+			return data_error(st, m, "no cdc.position or "
+						 "cdc.ts_ms header");
+	} else {
+		if (announce(st, m, m->key, m->key_len) == -1 ||
+		    announce(st, m, m->payload, m->len) == -1)
+			return -1;
+		f.kind = CDC_FRAME_CHANGE;
+		f.topic.p = (const uint8_t *)rd_kafka_topic_name(m->rkt);
+		f.topic.len = strlen((const char *)f.topic.p);
+		f.key = (struct cdc_slice){m->key, m->key_len};
+		f.value = (struct cdc_slice){m->payload, m->len};
+		if (header_text(m, CDC_HDR_POSITION, &f.position) == -1 ||
+		    header_num(m, CDC_HDR_VERSION, &f.version) == -1)
+			return data_error(st, m, "no cdc.position or "
+						 "cdc.version header");
+		if (f.version > st->version)
+			st->version = f.version;
+	}
+	if (cdc_writer_put(st->w, &f, err, sizeof(err)) == -1)
+		return write_failed(st, err);
+	ts = rd_kafka_message_timestamp(m, &tt);
+	if (ts > st->ts_ms)
+		st->ts_ms = ts;
+	p->next = m->offset + 1;
+	st->pending++;
+	st->n_in++;
+	return 0;
+}
+
+/* Whether every assigned partition reached its end offset of assignment
+ * time (--exit-at-end). */
+static int
+at_end(const struct state *st)
+{
+	const struct part *p;
+	size_t i;
+
+	if (st->nassigned == 0)
+		return 0;
+	for (i = 0; i < st->nparts; i++) {
+		p = &st->parts[i];
+		if (!p->assigned || p->end < 0)
+			continue;
+		if (p->next < p->end && p->eof < p->end)
+			return 0;
+	}
+	return 1;
+}
+
+/* All brokers down for longer than the retry budget, and still not
+ * answering a metadata request. */
+static int
+kafka_gone(struct state *st)
+{
+	char err[CDC_ERRLEN];
+
+	if (cdc_kafka_health.down_since == 0 ||
+	    cdc_mono_ms() - cdc_kafka_health.down_since <
+		st->o->timeout_s * 1000)
+		return 0;
+	if (cdc_kafka_probe(st->rk, 2000, NULL, err, sizeof(err)) == 0)
+		return 0;
+	cdc_error("kafka at '%s' unreachable for %" PRId64 "s: %s",
+	    st->o->brokers, st->o->timeout_s, err);
+	return 1;
+}
+
+static void
+stats(struct state *st, int force)
+{
+	int64_t now = cdc_mono_ms();
+
+	if (!force && now - st->stats_at < 30000)
+		return;
+	st->stats_at = now;
+	cdc_info("in=%" PRIu64 " marks=%" PRId64 " acked=%" PRId64
+		 " commits=%" PRIu64 " partitions=%zu",
+	    st->n_in, st->seq, st->acked, st->n_commits, st->nassigned);
+}
+
+/* Consumes until the end (--exit-at-end), a signal, downstream going
+ * away or a failure. */
+static void
+loop(struct state *st)
+{
+	rd_kafka_message_t *m;
+	struct part *p;
+
+	while (st->rc == 0 && !cdc_stop && !st->ack_eof) {
+		acks_poll(st);
+		stats(st, 0);
+		if (cdc_kafka_health.fatal) {
+			cdc_error("kafka: %s", cdc_kafka_health.fatal_msg);
+			fail(st, EX_UNAVAILABLE);
+			break;
+		}
+		m = rd_kafka_consumer_poll(st->rk, 100);
+		if (m == NULL) {
+			if (st->pending > 0 && mark(st) == -1)
+				break;
+			if (st->o->exit_at_end && at_end(st))
+				break;
+			if (kafka_gone(st)) {
+				fail(st, EX_UNAVAILABLE);
+				break;
+			}
+			continue;
+		}
+		cdc_kafka_health.down_since = 0;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			p = part_of(st, m);
+			p->eof = m->offset;
+			rd_kafka_message_destroy(m);
+			if (st->pending > 0 && mark(st) == -1)
+				break;
+			if (st->o->exit_at_end && at_end(st))
+				break;
+			continue;
+		}
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			cdc_warn("kafka: %s", rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (on_message(st, m) == -1) {
+			rd_kafka_message_destroy(m);
+			break;
+		}
+		rd_kafka_message_destroy(m);
+		if (st->pending >= st->o->mark_changes ||
+		    cdc_mono_ms() - st->mark_at >= st->o->mark_ms) {
+			if (mark(st) == -1)
+				break;
+		}
+	}
+}
+
+static int
+open_ack(const char *path)
+{
+	int fd;
+
+	for (;;) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd != -1 || errno != EINTR || cdc_stop)
+			return fd;
+	}
+}
+
+/* Ends the run: a last mark, stdout handed over (downstream sees the end
+ * of the stream), the acknowledgements awaited, the acknowledged offsets
+ * committed. Returns the exit code. */
+static int
+drain(struct state *st)
+{
+	char err[CDC_ERRLEN];
+	int nullfd, rc = st->rc, acked;
+
+	if (st->rc != EX_IOERR && st->pending > 0)
+		mark(st);
+	if (st->rc != EX_IOERR &&
+	    cdc_writer_flush(st->w, err, sizeof(err)) == -1)
+		write_failed(st, err);
+	/* Point fd 1 at /dev/null: the pipe closes, so downstream finishes
+	 * and acknowledges, and stdout stays valid for the final fclose. */
+	nullfd = open("/dev/null", O_WRONLY);
+	if (nullfd != -1) {
+		dup2(nullfd, STDOUT_FILENO);
+		close(nullfd);
+	}
+	acked = acks_wait(st, st->o->timeout_s * 1000);
+	rc = st->rc;
+	if (rc == 0 && !acked && st->unacked > 0) {
+		cdc_warn("%" PRId64 " changes not acknowledged downstream; "
+			 "they will be consumed again",
+		    st->unacked);
+		rc = EX_TEMPFAIL;
+	}
+	/* Once more and waiting for the answer: the asynchronous commit of
+	 * the last acknowledgement may still be on its way. */
+	if (st->acked_pos != NULL &&
+	    commit_position(st, st->acked_pos, 1) == -1 && rc == 0)
+		rc = EX_TEMPFAIL;
+	stats(st, 1);
+	return rc;
+}
+
+int
+k2c_run(const struct k2c_opts *o)
+{
+	struct state st;
+	rd_kafka_conf_t *conf;
+	rd_kafka_topic_partition_list_t *subs;
+	char err[CDC_ERRLEN], producer[64];
+	size_t i;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.o = o;
+	st.ack_fd = -1;
+	st.stats_at = st.mark_at = cdc_mono_ms();
+	cdc_buf_init(&st.pos);
+	cur = &st;
+	snprintf(producer, sizeof(producer), "kafka2ch %s", CDC_VERSION);
+	/* The header first: a downstream stage may open the acknowledgement
+	 * fifo only once the stream has begun. */
+	st.w = cdc_writer_new(STDOUT_FILENO, producer, CDC_CODEC_NULL, err,
+	    sizeof(err));
+	if (st.w == NULL) {
+		cdc_epipe_check(errno);
+		cdc_error("%s", err);
+		return EX_IOERR;
+	}
+	cdc_writer_set_unbuffered(st.w, o->unbuffered);
+	if (o->ack_path != NULL) {
+		st.ack_fd = open_ack(o->ack_path);
+		if (st.ack_fd == -1) {
+			cdc_writer_free(st.w);
+			if (cdc_stop)
+				return 0;
+			cdc_error("cannot open '%s': %s", o->ack_path,
+			    strerror(errno));
+			return EX_IOERR;
+		}
+	} else {
+		st.ack_fd = o->ack_fd;
+	}
+	if (st.ack_fd != -1) {
+		fcntl(st.ack_fd, F_SETFL,
+		    fcntl(st.ack_fd, F_GETFL) | O_NONBLOCK);
+		st.ackr = cdc_ack_reader_new(st.ack_fd);
+	}
+	rc = 0;
+	conf = k2c_conf(o, err, sizeof(err));
+	if (conf == NULL) {
+		cdc_error("%s", err);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+	rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
+	st.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	if (st.rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		cdc_error("cannot create kafka consumer: %s", err);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	rd_kafka_poll_set_consumer(st.rk);
+	if (cdc_kafka_probe(st.rk, (int)o->timeout_s * 1000, NULL, err,
+		sizeof(err)) == -1) {
+		cdc_error("cannot reach kafka at '%s': %s", o->brokers, err);
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	st.schemas = k2c_schemas_new(o, err, sizeof(err));
+	if (st.schemas == NULL) {
+		cdc_error("%s", err);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	subs = rd_kafka_topic_partition_list_new((int)o->ntopics + 1);
+	for (i = 0; i < o->ntopics; i++)
+		rd_kafka_topic_partition_list_add(subs, o->topics[i],
+		    RD_KAFKA_PARTITION_UA);
+	if (o->ntopics == 0)
+		rd_kafka_topic_partition_list_add(subs, o->default_regex,
+		    RD_KAFKA_PARTITION_UA);
+	if (rd_kafka_subscribe(st.rk, subs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		cdc_error("cannot subscribe");
+		rd_kafka_topic_partition_list_destroy(subs);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	rd_kafka_topic_partition_list_destroy(subs);
+	loop(&st);
+	rc = drain(&st);
+out:
+	if (st.rk != NULL) {
+		rd_kafka_consumer_close(st.rk);
+		rd_kafka_destroy(st.rk);
+	}
+	k2c_schemas_free(st.schemas);
+	cdc_ack_reader_free(st.ackr);
+	if (st.ack_fd != -1 && st.ack_fd != o->ack_fd)
+		close(st.ack_fd);
+	cdc_writer_free(st.w);
+	for (i = 0; i < st.nparts; i++)
+		free(st.parts[i].topic);
+	free(st.parts);
+	cdc_buf_fini(&st.pos);
+	free(st.acked_pos);
+	return rc;
+}
