@@ -58,6 +58,9 @@ ifndef NOLINK
 	@ln -sfn $(BUILD)/bin bin
 endif
 
+# Unit tests and test tools see the tools' own headers too.
+$(BUILD)/tests/%.o: ALL_CFLAGS += $(TOOL_DIRS:%=-I%)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
