@@ -17,6 +17,7 @@
  *   -r  row changes per second, 0: as fast as possible  0
  *   -S  start after the commit mark with this position
  *   -H  no heartbeats
+ *   -d  a DDL frame after every Nth transaction, 0: none  0
  * Positions are "binlog:gen.000001:N" with N the transaction number. */
 #include <errno.h>
 #include <getopt.h>
@@ -112,14 +113,16 @@ main(int argc, char *argv[])
 	struct table *tabs;
 	struct cdc_buf k, v;
 	struct cdc_frame f;
+	int64_t ddl = 0;
 	int c, heartbeats = 1;
 
 	cdc_init(argv[0]);
-	while ((c = getopt(argc, argv, "b:Hk:n:p:r:S:s:t:x:")) != -1) {
+	while ((c = getopt(argc, argv, "b:d:Hk:n:p:r:S:s:t:x:")) != -1) {
 		int64_t *dst = NULL, min = 1, max = INT64_MAX;
 
 		switch (c) {
 		case 'b': dst = &bytes; min = 0; max = 1 << 20; break;
+		case 'd': dst = &ddl; min = 0; break;
 		case 'H': heartbeats = 0; break;
 		case 'k': dst = &keys; max = 1 << 24; break;
 		case 'n': dst = &changes; min = 0; break;
@@ -186,6 +189,24 @@ main(int argc, char *argv[])
 	t0 = cdc_mono_ms();
 	while (done < changes) {
 		txno++;
+		if (ddl > 0 && emit && txno % ddl == 0) {
+			char stmt[64];
+
+			snprintf(stmt, sizeof(stmt),
+			    "ALTER TABLE t1 COMMENT 'txn %" PRId64 "'", txno);
+			snprintf(pos, sizeof(pos), "binlog:gen.000001:%" PRId64
+			    ".0", txno - 1);
+			memset(&f, 0, sizeof(f));
+			f.kind = CDC_FRAME_DDL;
+			f.position = (struct cdc_slice){(const uint8_t *)pos,
+			    strlen(pos)};
+			f.database = (struct cdc_slice){(const uint8_t *)"db",
+			    2};
+			f.statement = (struct cdc_slice){(const uint8_t *)stmt,
+			    strlen(stmt)};
+			f.ts_ms = 1700000000000 + txno;
+			put(&f);
+		}
 		nrows = 1 + (int64_t)(next() % (uint64_t)txn);
 		if (nrows > changes - done)
 			nrows = changes - done;
