@@ -1,0 +1,261 @@
+/* chload's internal interfaces: the value-schema compiler (schema.c), the
+ * row codec from Avro envelopes to RowBinary and back to text (row.c), the
+ * ClickHouse HTTP client (ch.c) and the table loader (load.c). */
+#ifndef CHLOAD_H
+#define CHLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "mem.h"
+
+/* A broken invariant is a bug: say where and abort. */
+#define CHL_ASSERT(c)                                                         \
+	do {                                                                  \
+		if (!(c)) {                                                   \
+			cdc_error("assertion failed: %s (%s:%d)", #c,         \
+			    __FILE__, __LINE__);                              \
+			abort();                                              \
+		}                                                             \
+	} while (0)
+
+/* What a server can do; filled from SELECT version() (or --server-version). */
+struct ch_caps {
+	int major, minor;
+	int datetime64;   /* DateTime64(p, tz): 20.1 */
+	int date32;       /* Date32: 21.9 */
+	int decimal256;   /* Decimal(p, s) with p up to 76: 22.1 */
+	int lowcard;      /* LowCardinality(String) without a setting: 20.1 */
+	int is_deleted;   /* ReplacingMergeTree(_version, _deleted): 23.2 */
+	int dedup_token;  /* insert_deduplication_token: 22.2 */
+};
+
+/* Sets caps from a version text such as "18.16.1" or "24.3.2.23". */
+int ch_caps_from_version(struct ch_caps *caps, const char *version);
+
+/* Appends an identifier quoted with backticks, escaped so that no byte can
+ * end the quote (backslash escapes, as ClickHouse's lexer reads them). */
+void ch_quote_ident(struct cdc_buf *b, const char *s, size_t n);
+/* Appends a string literal in single quotes, escaped likewise. */
+void ch_quote_string(struct cdc_buf *b, const char *s, size_t n);
+
+/* ---- Schema ---------------------------------------------------------- */
+
+/* Avro types as the decoder meets them. */
+enum av_kind {
+	AV_NULL,
+	AV_BOOLEAN,
+	AV_INT,
+	AV_LONG,
+	AV_FLOAT,
+	AV_DOUBLE,
+	AV_BYTES,
+	AV_STRING,
+	AV_FIXED,
+	AV_ENUM,
+	AV_ARRAY,
+	AV_MAP,
+	AV_UNION,
+	AV_RECORD
+};
+
+/* A node of a compiled Avro schema; named types are shared. */
+struct av_node {
+	enum av_kind kind;
+	size_t size;            /* fixed: its size */
+	size_t n;               /* children */
+	struct av_node **child; /* union branches, record fields, items */
+};
+
+/* How a column's Avro value becomes its ClickHouse value. */
+enum conv {
+	CV_INT,      /* int, long or boolean to an integer of width bytes */
+	CV_FLOAT32,
+	CV_FLOAT64,
+	CV_DECIMAL,  /* big-endian bytes to a little-endian Decimal of width */
+	CV_DEC_UINT, /* decimal(20,0) bytes to UInt64 (BIGINT UNSIGNED) */
+	CV_DEC_TEXT, /* decimal bytes to String text (too wide for the server) */
+	CV_BITS,     /* little-endian bytes to UInt64 (BIT(n)) */
+	CV_DATE,     /* days to Date (UInt16) or Date32 */
+	CV_TS_MS,    /* ms since the epoch to DateTime or DateTime64(p) */
+	CV_TS_US,    /* µs since the epoch likewise */
+	CV_TS_ISO,   /* ISO 8601 UTC text likewise */
+	CV_STRING,   /* string or bytes to String */
+	CV_FIXED,    /* bytes of exactly size to FixedString(size) */
+	CV_ENUM,     /* symbol text to Enum8 or Enum16 */
+	CV_VECTOR,   /* array of float to Array(Float32) */
+	CV_GEOMETRY  /* {wkb, srid} to Tuple(String, Nullable(Int32)) */
+};
+
+struct col {
+	char *name;    /* the MySQL name (cdc.name) */
+	char *chtype;  /* ClickHouse type, Nullable() included */
+	int keypos;    /* 1-based position in the primary key, or 0 */
+	int nullable;  /* Nullable() in ClickHouse */
+	int br_absent; /* union branch of cdc.stream.Absent, or -1 */
+	int br_null;   /* union branch of null, or -1 */
+	int br_value;  /* union branch of the value, or -1: not a union */
+	int nbranch;
+	struct av_node *av; /* the value's type (not the union) */
+	enum conv cv;
+	int width;      /* integer or decimal bytes, DateTime64 flag */
+	int is_signed;  /* integer conversions */
+	int scale;      /* decimals; DateTime64 precision */
+	int dt64;       /* DateTime64 rather than DateTime / Date32 */
+	size_t size;    /* FixedString size */
+	char **sym;     /* Enum symbols, sym[0] = "" (value 0) */
+	size_t *symlen;
+	size_t nsym;
+};
+
+enum env_role {
+	ENV_SKIP,
+	ENV_BEFORE,
+	ENV_AFTER,
+	ENV_SOURCE,
+	ENV_OP
+};
+
+struct env_field {
+	enum env_role role;
+	struct av_node *av; /* the field's type */
+	int br_null;        /* before/after: the null branch of the union */
+};
+
+/* A compiled value schema (Envelope) of one table. */
+struct tschema {
+	uint64_t fp;
+	char *db, *table; /* cdc.database, cdc.table */
+	struct col *cols;
+	size_t ncols;
+	size_t *key; /* column indexes in key order */
+	size_t nkey;
+	struct env_field *env;
+	size_t nenv;
+	int source_ts;   /* field index of ts_ms in Source, or -1 */
+	int has_absent;  /* a partial-image schema */
+	struct av_node **nodes; /* every node, for freeing */
+	size_t nnodes;
+};
+
+/* Compiles a value schema JSON for the server caps. Returns NULL with the
+ * reason in err when it is not an Envelope this tool understands. Free with
+ * tschema_free(). */
+struct tschema *tschema_new(const char *json, size_t len, uint64_t fp,
+    const struct ch_caps *caps, char *err, size_t errlen);
+void tschema_free(struct tschema *s);
+/* Whether two schemas give the same ClickHouse columns (names, types, key). */
+int tschema_same_columns(const struct tschema *a, const struct tschema *b);
+/* Column index by MySQL name, or -1. */
+int tschema_col(const struct tschema *s, const char *name);
+
+/* ---- Rows ------------------------------------------------------------ */
+
+enum cell_state {
+	CELL_ABSENT,
+	CELL_NULL,
+	CELL_VALUE
+};
+
+struct cell {
+	enum cell_state st;
+	int64_t i;
+	double d;
+	const uint8_t *p;
+	size_t n;
+};
+
+/* One decoded change, pointing into the frame's bytes. */
+struct change {
+	char op; /* c u d r t */
+	int has_before, has_after;
+	int64_t source_ts_ms;
+	struct cell *before, *after; /* ncols each, owned by the caller */
+};
+
+/* Decodes an envelope datum (without the single-object header). Returns 0,
+ * or -1 with err set. */
+int row_decode(const struct tschema *s, const uint8_t *p, size_t n,
+    struct change *c, char *err, size_t errlen);
+
+/* Appends one RowBinary row: the columns from cells, then _version,
+ * _deleted and _ts. Returns 0, or -1 (with err) when a value does not fit
+ * its ClickHouse type; then b is left as it was. */
+int row_encode(const struct tschema *s, const struct cell *cells,
+    uint64_t version, int deleted, int64_t ts_ms, const struct ch_caps *caps,
+    struct cdc_buf *b, char *err, size_t errlen);
+
+/* Appends one RowBinary row at p[0..n) as a JSON object, keys the column
+ * names; *used is the row's length. Returns 0 or -1 on a short row. */
+int row_to_json(const struct tschema *s, const struct ch_caps *caps,
+    const uint8_t *p, size_t n, size_t *used, struct cdc_buf *out);
+
+/* Appends an image as a JSON object (values as Avro gave them), for the
+ * dead-letter file when a value cannot be encoded. */
+void row_cells_json(const struct tschema *s, const struct cell *cells,
+    struct cdc_buf *out);
+
+/* Whether the key columns of two images are equal. */
+int row_key_equal(const struct tschema *s, const struct cell *a,
+    const struct cell *b);
+
+/* ---- ClickHouse HTTP client ----------------------------------------- */
+
+struct ch;
+
+struct ch_conf {
+	const char *url;
+	const char *user;     /* NULL: default */
+	const char *password; /* NULL: none; never logged */
+	long timeout_ms;      /* per request */
+};
+
+/* Result classes of a request. */
+enum ch_result {
+	CH_OK,
+	CH_RETRY, /* connection error, 5xx overload, too many parts */
+	CH_DATA,  /* the server rejected the data */
+	CH_FAIL   /* anything else (bad SQL, no table, no permission) */
+};
+
+struct ch *ch_new(const struct ch_conf *conf);
+void ch_free(struct ch *c);
+/* Runs one statement synchronously; the response body goes to out (may be
+ * NULL). Returns a class, with the server's text or curl's reason in err. */
+enum ch_result ch_query(struct ch *c, const char *sql, const void *body,
+    size_t bodylen, struct cdc_buf *out, char *err, size_t errlen);
+
+/* An insert running in the background on the multi handle. */
+struct ch_req;
+
+/* A request slot, reused for many inserts (its connection stays open). */
+struct ch_req *ch_req_new(struct ch *c, void *user);
+/* Aborts a running transfer and frees; NULL is a no-op. */
+void ch_req_free(struct ch_req *r);
+void *ch_req_user(const struct ch_req *r);
+/* Starts POSTing body (not copied: it must stay valid until the request is
+ * done) with the statement sql in the URL and the extra URL parameters
+ * params ("a=1&b=2" or NULL). */
+void ch_req_start(struct ch_req *r, const char *sql, const char *params,
+    const void *body, size_t len);
+/* Whether the request finished, and then how; err is owned by r. */
+int ch_req_busy(const struct ch_req *r);
+enum ch_result ch_req_result(const struct ch_req *r, const char **err);
+
+/* Drives the background requests: waits up to timeout_ms for network
+ * activity or for fd (if not -1) to become readable, then runs transfers.
+ * Returns the finished request, one per call until none is left (then
+ * NULL). */
+void ch_wait(struct ch *c, int fd, int timeout_ms);
+struct ch_req *ch_next_done(struct ch *c);
+/* Running background requests. */
+int ch_running(const struct ch *c);
+/* Sleeps ms milliseconds (less when a signal arrives). */
+void chl_sleep_ms(int64_t ms);
+/* The curl version text for -V. */
+const char *ch_curl_version(void);
+
+#endif

@@ -1,0 +1,843 @@
+/* The loader's DDL: ClickHouse names for MySQL tables, CREATE and ALTER from
+ * value schemas, the current-state views, truncation, and the Ddl frames
+ * (DROP, RENAME, TRUNCATE) of the source, applied or reported. Everything
+ * here is synchronous and rare. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "loader.h"
+#include "log.h"
+#include "sys.h"
+
+#define TRUNC_TABLE "_chload_truncations"
+
+static char *
+buf_str(struct cdc_buf *b)
+{
+	cdc_buf_putc(b, '\0');
+	return (char *)b->p;
+}
+
+static void
+qident(struct cdc_buf *b, const char *s)
+{
+	ch_quote_ident(b, s, strlen(s));
+}
+
+static void
+qstring(struct cdc_buf *b, const char *s)
+{
+	ch_quote_string(b, s, strlen(s));
+}
+
+void
+ddl_names(struct loader *l, struct table *t)
+{
+	struct cdc_buf b;
+
+	cdc_buf_init(&b);
+	if (l->o.database != NULL) {
+		t->chdb = cdc_xstrdup(l->o.database);
+		cdc_buf_printf(&b, "%s.%s", t->db, t->name);
+		t->chname = buf_str(&b);
+	} else {
+		cdc_buf_printf(&b, "%s%s", l->o.db_prefix ? l->o.db_prefix : "",
+		    t->db);
+		t->chdb = buf_str(&b);
+		t->chname = cdc_xstrdup(t->name);
+	}
+	cdc_buf_init(&b);
+	qident(&b, t->chdb);
+	cdc_buf_putc(&b, '.');
+	qident(&b, t->chname);
+	t->qname = buf_str(&b);
+}
+
+/* Whether rows wait that a failure now would leave unacknowledged. */
+static int
+work_in_flight(const struct loader *l)
+{
+	size_t i;
+
+	if (l->ncommits > l->acked)
+		return 1;
+	for (i = 0; i < l->ntables; i++)
+		if (l->tables[i]->inflight || l->tables[i]->fill.nrows > 0)
+			return 1;
+	return 0;
+}
+
+/* Runs sql, retrying while the server is unreachable; out gets the answer. */
+static int
+run(struct loader *l, const char *sql, struct cdc_buf *out, int quiet)
+{
+	int64_t t0 = cdc_mono_ms(), wait = 100;
+	char err[CDC_ERRLEN];
+	enum ch_result res;
+
+	for (;;) {
+		res = ch_query(l->ch, sql, NULL, 0, out, err, sizeof(err));
+		if (res == CH_OK)
+			return 0;
+		if (res != CH_RETRY) {
+			if (!quiet)
+				cdc_error("cannot run '%.200s': %s", sql, err);
+			return 1;
+		}
+		l->retries++;
+		if (cdc_mono_ms() - t0 >= l->o.retry_ms || cdc_stop) {
+			cdc_error("cannot run '%.200s': %s; gave up", sql, err);
+			return work_in_flight(l) ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		}
+		cdc_warn("cannot run '%.200s': %s; retrying", sql, err);
+		chl_sleep_ms(wait);
+		wait = wait * 2 > 5000 ? 5000 : wait * 2;
+	}
+}
+
+int
+ddl_exec(struct loader *l, const char *sql)
+{
+	struct cdc_buf b;
+	int rc = 0;
+
+	l->ddl++;
+	cdc_debug("ddl: %s", sql);
+	if (l->o.dry_run) {
+		cdc_buf_init(&b);
+		cdc_buf_printf(&b, "%s;\n", sql);
+		if (cdc_write_full(STDOUT_FILENO, b.p, b.len) == -1) {
+			cdc_epipe_check(errno);
+			cdc_error("cannot write to stdout: %s", strerror(errno));
+			rc = EX_IOERR;
+		}
+		cdc_buf_fini(&b);
+		return rc;
+	}
+	return run(l, sql, NULL, 0);
+}
+
+/* A query's TSV answer in out (nothing in --dry-run). */
+static int
+ddl_query(struct loader *l, const char *sql, struct cdc_buf *out)
+{
+	if (l->o.dry_run)
+		return 0;
+	return run(l, sql, out, 0);
+}
+
+/* Unescapes one TSV field in place; returns its end. */
+static char *
+tsv_field(char *p, char **next)
+{
+	char *w = p, *r = p;
+
+	while (*r != '\0' && *r != '\t' && *r != '\n') {
+		if (*r == '\\' && r[1] != '\0') {
+			r++;
+			switch (*r) {
+			case 't': *w++ = '\t'; break;
+			case 'n': *w++ = '\n'; break;
+			case '0': *w++ = '\0'; break;
+			case 'r': *w++ = '\r'; break;
+			case 'b': *w++ = '\b'; break;
+			case 'f': *w++ = '\f'; break;
+			default: *w++ = *r; break;
+			}
+			r++;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*next = *r != '\0' ? r + 1 : r;
+	*w = '\0';
+	return p;
+}
+
+/* Types compare without the spaces ClickHouse adds or drops. */
+static int
+same_type(const char *a, const char *b)
+{
+	int qa = 0, qb = 0;
+
+	for (;;) {
+		while (*a == ' ' && !qa)
+			a++;
+		while (*b == ' ' && !qb)
+			b++;
+		if (*a != *b)
+			return 0;
+		if (*a == '\0')
+			return 1;
+		if (*a == '\\' && a[1] != '\0' && b[1] == a[1]) {
+			a += 2;
+			b += 2;
+			continue;
+		}
+		if (*a == '\'')
+			qa = !qa, qb = !qb;
+		a++;
+		b++;
+	}
+}
+
+struct srvcol {
+	char *name, *type;
+};
+
+/* The table's columns on the server; *n is 0 when it has none. */
+static int
+server_columns(struct loader *l, struct table *t, struct cdc_buf *raw,
+    struct srvcol **cols, size_t *n)
+{
+	struct cdc_buf sql;
+	char *p, *next;
+	int rc;
+
+	*cols = NULL;
+	*n = 0;
+	cdc_buf_init(&sql);
+	cdc_buf_puts(&sql, "SELECT name, type FROM system.columns WHERE "
+			   "database = ");
+	qstring(&sql, t->chdb);
+	cdc_buf_puts(&sql, " AND table = ");
+	qstring(&sql, t->chname);
+	cdc_buf_puts(&sql, " FORMAT TabSeparated");
+	rc = ddl_query(l, buf_str(&sql), raw);
+	cdc_buf_fini(&sql);
+	if (rc != 0 || raw->len == 0)
+		return rc;
+	cdc_buf_putc(raw, '\0');
+	p = (char *)raw->p;
+	while (*p != '\0') {
+		*cols = cdc_xrealloc(*cols, (*n + 1) * sizeof(**cols));
+		(*cols)[*n].name = tsv_field(p, &next);
+		(*cols)[*n].type = tsv_field(next, &next);
+		(*n)++;
+		p = next;
+	}
+	return 0;
+}
+
+static const struct srvcol *
+find_col(const struct srvcol *cols, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(cols[i].name, name) == 0)
+			return &cols[i];
+	return NULL;
+}
+
+/* The engine of chdb.name on the server ("" when there is none). */
+static int
+engine_of(struct loader *l, const char *chdb, const char *name,
+    struct cdc_buf *out)
+{
+	struct cdc_buf sql;
+	int rc;
+
+	out->len = 0;
+	if (l->o.dry_run) {
+		cdc_buf_putc(out, '\0');
+		return 0;
+	}
+	cdc_buf_init(&sql);
+	cdc_buf_puts(&sql, "SELECT engine FROM system.tables WHERE database = ");
+	qstring(&sql, chdb);
+	cdc_buf_puts(&sql, " AND name = ");
+	qstring(&sql, name);
+	cdc_buf_puts(&sql, " FORMAT TabSeparated");
+	rc = ddl_query(l, buf_str(&sql), out);
+	cdc_buf_fini(&sql);
+	while (out->len > 0 && out->p[out->len - 1] == '\n')
+		out->len--;
+	cdc_buf_putc(out, '\0');
+	return rc;
+}
+
+static void
+view_name(struct loader *l, const struct table *t, struct cdc_buf *b)
+{
+	struct cdc_buf n;
+
+	cdc_buf_init(&n);
+	cdc_buf_printf(&n, "%s%s", t->chname, l->o.view_suffix);
+	qident(b, t->chdb);
+	cdc_buf_putc(b, '.');
+	qident(b, buf_str(&n));
+	cdc_buf_fini(&n);
+}
+
+/* Drops t's view if it is one (never a table that happens to have the
+ * name). */
+static int
+drop_view(struct loader *l, const struct table *t)
+{
+	struct cdc_buf name, eng, sql;
+	int rc;
+
+	cdc_buf_init(&name);
+	cdc_buf_init(&eng);
+	cdc_buf_init(&sql);
+	cdc_buf_printf(&name, "%s%s", t->chname, l->o.view_suffix);
+	rc = engine_of(l, t->chdb, buf_str(&name), &eng);
+	if (rc == 0 && strcmp((char *)eng.p, "View") == 0) {
+		cdc_buf_puts(&sql, "DROP TABLE ");
+		view_name(l, t, &sql);
+		rc = ddl_exec(l, buf_str(&sql));
+	}
+	cdc_buf_fini(&name);
+	cdc_buf_fini(&eng);
+	cdc_buf_fini(&sql);
+	return rc;
+}
+
+static void
+col_list(struct cdc_buf *b, const struct tschema *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncols; i++) {
+		if (i > 0)
+			cdc_buf_puts(b, ", ");
+		qident(b, s->cols[i].name);
+	}
+}
+
+/* (Re)creates the current-state view of t for columns s. */
+static int
+sync_view(struct loader *l, const struct table *t, const struct tschema *s)
+{
+	struct cdc_buf name, eng, sql;
+	int rc;
+
+	cdc_buf_init(&name);
+	cdc_buf_init(&eng);
+	cdc_buf_init(&sql);
+	cdc_buf_printf(&name, "%s%s", t->chname, l->o.view_suffix);
+	rc = engine_of(l, t->chdb, buf_str(&name), &eng);
+	if (rc != 0)
+		goto out;
+	if (eng.p[0] != '\0' && strcmp((char *)eng.p, "View") != 0) {
+		cdc_warn("not creating the view of '%s': '%s' exists and is a "
+		    "%s", t->qname, (char *)name.p, (char *)eng.p);
+		goto out;
+	}
+	if (eng.p[0] != '\0') {
+		cdc_buf_puts(&sql, "DROP TABLE ");
+		view_name(l, t, &sql);
+		rc = ddl_exec(l, buf_str(&sql));
+		if (rc != 0)
+			goto out;
+		sql.len = 0;
+	}
+	cdc_buf_puts(&sql, "CREATE VIEW ");
+	view_name(l, t, &sql);
+	cdc_buf_puts(&sql, " AS SELECT ");
+	col_list(&sql, s);
+	if (s->nkey > 0) {
+		cdc_buf_printf(&sql, "%s`_version`, `_ts` FROM %s FINAL WHERE "
+		    "`_deleted` = 0 AND ", s->ncols ? ", " : "", t->qname);
+	} else {
+		/* Keyless: images are +1 (after) and -1 (before) of a
+		 * multiset; a row is there as many times as it sums to. */
+		cdc_buf_puts(&sql, " FROM (SELECT ");
+		col_list(&sql, s);
+		cdc_buf_printf(&sql, ", sum(if(`_deleted` = 1, -1, 1)) AS "
+		    "`_chload_n` FROM %s FINAL WHERE ", t->qname);
+	}
+	cdc_buf_puts(&sql, "`_version` > (SELECT max(`version`) FROM ");
+	qident(&sql, t->chdb);
+	cdc_buf_puts(&sql, "." TRUNC_TABLE " WHERE `table_name` = ");
+	qstring(&sql, t->chname);
+	cdc_buf_puts(&sql, ")");
+	if (s->nkey == 0) {
+		cdc_buf_puts(&sql, " GROUP BY ");
+		col_list(&sql, s);
+		cdc_buf_puts(&sql, ") ARRAY JOIN range(toUInt64(greatest("
+				   "`_chload_n`, 0))) AS `_chload_i`");
+	}
+	rc = ddl_exec(l, buf_str(&sql));
+out:
+	cdc_buf_fini(&name);
+	cdc_buf_fini(&eng);
+	cdc_buf_fini(&sql);
+	return rc;
+}
+
+static void
+create_sql(struct loader *l, const struct table *t, const struct tschema *s,
+    struct cdc_buf *b)
+{
+	size_t i;
+
+	cdc_buf_printf(b, "CREATE TABLE IF NOT EXISTS %s (", t->qname);
+	for (i = 0; i < s->ncols; i++) {
+		qident(b, s->cols[i].name);
+		cdc_buf_printf(b, " %s, ", s->cols[i].chtype);
+	}
+	cdc_buf_printf(b, "`_version` UInt64, `_deleted` UInt8, `_ts` %s) "
+	    "ENGINE = ", l->caps.datetime64 ? "DateTime64(3, 'UTC')" :
+					      "DateTime('UTC')");
+	if (s->nkey > 0) {
+		cdc_buf_printf(b, "ReplacingMergeTree(`_version`%s) ORDER BY (",
+		    l->caps.is_deleted ? ", `_deleted`" : "");
+		for (i = 0; i < s->nkey; i++) {
+			if (i > 0)
+				cdc_buf_puts(b, ", ");
+			qident(b, s->cols[s->key[i]].name);
+		}
+		cdc_buf_puts(b, ")");
+	} else {
+		cdc_buf_puts(b, "ReplacingMergeTree(`_version`) ORDER BY "
+				"(`_version`, `_deleted`)");
+	}
+	if (l->caps.dedup_token)
+		cdc_buf_puts(b, " SETTINGS non_replicated_deduplication_window "
+				"= 1000");
+}
+
+int
+ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
+    const struct tschema *old)
+{
+	struct cdc_buf sql, raw;
+	struct srvcol *have = NULL;
+	const struct srvcol *hc;
+	size_t nhave = 0, i;
+	int rc;
+
+	cdc_buf_init(&sql);
+	cdc_buf_init(&raw);
+	cdc_buf_puts(&sql, "CREATE DATABASE IF NOT EXISTS ");
+	qident(&sql, t->chdb);
+	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+		goto out;
+	sql.len = 0;
+	cdc_buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ");
+	qident(&sql, t->chdb);
+	cdc_buf_puts(&sql, "." TRUNC_TABLE " (`table_name` String, `version` "
+			   "UInt64, `at` DateTime) ENGINE = MergeTree ORDER BY "
+			   "(`table_name`, `version`)");
+	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+		goto out;
+	if (old == NULL || l->o.dry_run) {
+		sql.len = 0;
+		create_sql(l, t, s, &sql);
+		if (old == NULL && (rc = ddl_exec(l, buf_str(&sql))) != 0)
+			goto out;
+	}
+	if (l->o.dry_run) {
+		/* No server to ask: the columns are those of old (or all). */
+		const struct tschema *base = old != NULL ? old : s;
+
+		have = cdc_xcalloc(base->ncols + 1, sizeof(*have));
+		for (i = 0; i < base->ncols; i++) {
+			have[i].name = base->cols[i].name;
+			have[i].type = base->cols[i].chtype;
+		}
+		nhave = base->ncols;
+	} else if ((rc = server_columns(l, t, &raw, &have, &nhave)) != 0) {
+		goto out;
+	}
+	if (old != NULL && old->nkey != s->nkey)
+		cdc_warn("the primary key of '%s.%s' changed; '%s' keeps its "
+		    "sorting key", t->db, t->name, t->qname);
+	for (i = 0; i < s->ncols; i++) {
+		const struct col *c = &s->cols[i];
+
+		sql.len = 0;
+		hc = find_col(have, nhave, c->name);
+		if (hc == NULL) {
+			cdc_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN ",
+			    t->qname);
+			qident(&sql, c->name);
+			cdc_buf_printf(&sql, " %s", c->chtype);
+			if (i > 0) {
+				cdc_buf_puts(&sql, " AFTER ");
+				qident(&sql, s->cols[i - 1].name);
+			}
+		} else if (!same_type(hc->type, c->chtype)) {
+			if (c->keypos > 0) {
+				cdc_warn("key column '%s' of '%s' is %s in "
+				    "ClickHouse and %s in the source; not "
+				    "changed", c->name, t->qname, hc->type,
+				    c->chtype);
+				continue;
+			}
+			cdc_buf_printf(&sql, "ALTER TABLE %s MODIFY COLUMN ",
+			    t->qname);
+			qident(&sql, c->name);
+			cdc_buf_printf(&sql, " %s", c->chtype);
+		} else {
+			continue;
+		}
+		if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+			goto out;
+	}
+	/* Columns the source dropped. Only against the schema rows used so
+	 * far, never on first sight: replaying an older stream must not
+	 * drop what a newer one added. */
+	for (i = 0; old != NULL && i < old->ncols; i++) {
+		if (tschema_col(s, old->cols[i].name) >= 0 ||
+		    find_col(have, nhave, old->cols[i].name) == NULL)
+			continue;
+		if (old->cols[i].keypos > 0) {
+			cdc_warn("key column '%s' of '%s' was dropped in the "
+			    "source; kept", old->cols[i].name, t->qname);
+			continue;
+		}
+		sql.len = 0;
+		cdc_buf_printf(&sql, "ALTER TABLE %s DROP COLUMN ", t->qname);
+		qident(&sql, old->cols[i].name);
+		if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+			goto out;
+	}
+	rc = sync_view(l, t, s);
+out:
+	free(have);
+	cdc_buf_fini(&sql);
+	cdc_buf_fini(&raw);
+	return rc;
+}
+
+int
+ddl_truncate(struct loader *l, struct table *t, uint64_t version)
+{
+	struct cdc_buf sql;
+	int rc;
+
+	/* The version filter of the view does the emptying, so that
+	 * replaying older changes cannot bring rows back; the mutation only
+	 * frees the space. */
+	if ((rc = loader_drain(l, t)) != 0)
+		return rc;
+	cdc_buf_init(&sql);
+	cdc_buf_puts(&sql, "INSERT INTO ");
+	qident(&sql, t->chdb);
+	cdc_buf_puts(&sql, "." TRUNC_TABLE " VALUES (");
+	qstring(&sql, t->chname);
+	cdc_buf_printf(&sql, ", %" PRIu64 ", now())", version);
+	rc = ddl_exec(l, buf_str(&sql));
+	if (rc == 0) {
+		sql.len = 0;
+		cdc_buf_printf(&sql, "ALTER TABLE %s DELETE WHERE `_version` "
+		    "<= %" PRIu64, t->qname, version);
+		rc = ddl_exec(l, buf_str(&sql));
+	}
+	cdc_info("truncated '%s' up to version %" PRIu64, t->qname, version);
+	cdc_buf_fini(&sql);
+	return rc;
+}
+
+/* ---- Ddl frames --------------------------------------------------------- */
+
+#define MAXTOK 64
+
+struct tok {
+	char *s;   /* identifier or word (unquoted), or punctuation */
+	int quoted;
+};
+
+/* Splits a MySQL statement into words, quoted identifiers and punctuation;
+ * strings and comments are dropped. */
+static size_t
+tokenize(const char *p, const char *end, struct tok *tk, size_t max)
+{
+	struct cdc_buf b;
+	size_t n = 0;
+
+	while (p < end && n < max) {
+		if (isspace((unsigned char)*p)) {
+			p++;
+		} else if (*p == '#' || (*p == '-' && p + 1 < end &&
+					    p[1] == '-')) {
+			while (p < end && *p != '\n')
+				p++;
+		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
+			p += 2;
+			while (p + 1 < end && !(p[0] == '*' && p[1] == '/'))
+				p++;
+			p += 2;
+		} else if (*p == '`') {
+			cdc_buf_init(&b);
+			for (p++; p < end; p++) {
+				if (*p == '`' && p + 1 < end && p[1] == '`')
+					cdc_buf_putc(&b, *p++);
+				else if (*p == '`')
+					break;
+				else
+					cdc_buf_putc(&b, *p);
+			}
+			p++;
+			tk[n].s = buf_str(&b);
+			tk[n++].quoted = 1;
+		} else if (*p == '\'' || *p == '"') {
+			char q = *p++;
+
+			while (p < end && *p != q)
+				p += *p == '\\' ? 2 : 1;
+			p++;
+		} else if (isalnum((unsigned char)*p) || *p == '_' ||
+		    *p == '$' || (unsigned char)*p >= 0x80) {
+			const char *s = p;
+
+			while (p < end && (isalnum((unsigned char)*p) ||
+					      *p == '_' || *p == '$' ||
+					      (unsigned char)*p >= 0x80))
+				p++;
+			tk[n].s = cdc_xstrndup(s, (size_t)(p - s));
+			tk[n++].quoted = 0;
+		} else {
+			tk[n].s = cdc_xstrndup(p++, 1);
+			tk[n++].quoted = 0;
+		}
+	}
+	return n;
+}
+
+static int
+kw(const struct tok *t, const char *word)
+{
+	return !t->quoted && strcasecmp(t->s, word) == 0;
+}
+
+/* A table name at tk[*i]: name or db.name. */
+static int
+table_name(const struct tok *tk, size_t n, size_t *i, const char *defdb,
+    const char **db, const char **name)
+{
+	if (*i >= n)
+		return -1;
+	if (*i + 2 < n && strcmp(tk[*i + 1].s, ".") == 0 &&
+	    !tk[*i + 1].quoted) {
+		*db = tk[*i].s;
+		*name = tk[*i + 2].s;
+		*i += 3;
+		return 0;
+	}
+	*db = defdb;
+	*name = tk[*i].s;
+	*i += 1;
+	return 0;
+}
+
+static struct table *
+names_of(struct loader *l, const char *db, const char *name)
+{
+	struct table *t = cdc_xcalloc(1, sizeof(*t));
+
+	t->db = cdc_xstrdup(db);
+	t->name = cdc_xstrdup(name);
+	ddl_names(l, t);
+	return t;
+}
+
+static void
+free_names(struct table *t)
+{
+	free(t->db);
+	free(t->name);
+	free(t->chdb);
+	free(t->chname);
+	free(t->qname);
+	free(t);
+}
+
+static int
+drop_table(struct loader *l, const char *db, const char *name,
+    const char *pos)
+{
+	struct table *loaded = loader_table(l, db, name), *t;
+	struct cdc_buf sql;
+	int rc = 0;
+
+	if (loaded != NULL && (rc = loader_drain(l, loaded)) != 0)
+		return rc;
+	t = names_of(l, db, name);
+	if (!l->o.apply_drops) {
+		cdc_warn("source dropped table '%s.%s' at '%s': not applied "
+		    "to '%s' (--apply-drops applies it)", db, name, pos,
+		    t->qname);
+	} else {
+		rc = drop_view(l, t);
+		cdc_buf_init(&sql);
+		cdc_buf_printf(&sql, "DROP TABLE IF EXISTS %s", t->qname);
+		if (rc == 0)
+			rc = ddl_exec(l, buf_str(&sql));
+		cdc_buf_fini(&sql);
+		cdc_info("dropped '%s' as the source did at '%s'", t->qname,
+		    pos);
+	}
+	if (loaded != NULL)
+		loader_forget(l, loaded);
+	free_names(t);
+	return rc;
+}
+
+static int
+rename_table(struct loader *l, const char *db, const char *name,
+    const char *db2, const char *name2, const char *pos)
+{
+	struct table *loaded = loader_table(l, db, name), *a, *b;
+	struct cdc_buf sql, eng;
+	int rc = 0;
+
+	if (loaded != NULL && (rc = loader_drain(l, loaded)) != 0)
+		return rc;
+	a = names_of(l, db, name);
+	b = names_of(l, db2, name2);
+	cdc_buf_init(&sql);
+	cdc_buf_init(&eng);
+	rc = engine_of(l, a->chdb, a->chname, &eng);
+	if (rc != 0)
+		goto out;
+	if (!l->o.dry_run && eng.p[0] == '\0') {
+		/* A replay: done before, or never loaded. */
+		cdc_info("source renamed '%s.%s' to '%s.%s' at '%s': no '%s' "
+		    "to rename", db, name, db2, name2, pos, a->qname);
+		goto out;
+	}
+	if ((rc = drop_view(l, a)) != 0)
+		goto out;
+	cdc_buf_puts(&sql, "CREATE DATABASE IF NOT EXISTS ");
+	qident(&sql, b->chdb);
+	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+		goto out;
+	sql.len = 0;
+	cdc_buf_printf(&sql, "RENAME TABLE %s TO %s", a->qname, b->qname);
+	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+		goto out;
+	sql.len = 0;
+	cdc_buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ");
+	qident(&sql, b->chdb);
+	cdc_buf_puts(&sql, "." TRUNC_TABLE " (`table_name` String, `version` "
+			   "UInt64, `at` DateTime) ENGINE = MergeTree ORDER BY "
+			   "(`table_name`, `version`)");
+	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+		goto out;
+	sql.len = 0;
+	cdc_buf_puts(&sql, "INSERT INTO ");
+	qident(&sql, b->chdb);
+	cdc_buf_puts(&sql, "." TRUNC_TABLE " SELECT ");
+	qstring(&sql, b->chname);
+	cdc_buf_puts(&sql, ", max(`version`), now() FROM ");
+	qident(&sql, a->chdb);
+	cdc_buf_puts(&sql, "." TRUNC_TABLE " WHERE `table_name` = ");
+	qstring(&sql, a->chname);
+	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+		goto out;
+	if (loaded != NULL)
+		rc = sync_view(l, b, loaded->schema);
+	cdc_info("renamed '%s' to '%s' as the source did at '%s'", a->qname,
+	    b->qname, pos);
+out:
+	if (loaded != NULL)
+		loader_forget(l, loaded);
+	free_names(a);
+	free_names(b);
+	cdc_buf_fini(&sql);
+	cdc_buf_fini(&eng);
+	return rc;
+}
+
+int
+ddl_frame(struct loader *l, const struct cdc_frame *f)
+{
+	struct tok tk[MAXTOK];
+	const char *s = (const char *)f->statement.p, *db, *name, *db2, *name2;
+	char *defdb = cdc_xstrndup((const char *)f->database.p, f->database.len);
+	char *pos = cdc_xstrndup((const char *)f->position.p, f->position.len);
+	size_t n, i = 0, j;
+	int rc = 0, handled = 1;
+
+	n = tokenize(s, s + f->statement.len, tk, MAXTOK);
+	if (n >= 3 && kw(&tk[0], "DROP") &&
+	    (kw(&tk[1], "TABLE") || kw(&tk[1], "TABLES"))) {
+		i = 2;
+		if (i + 1 < n && kw(&tk[i], "IF") && kw(&tk[i + 1], "EXISTS"))
+			i += 2;
+		while (rc == 0 && table_name(tk, n, &i, defdb, &db, &name) == 0) {
+			rc = drop_table(l, db, name, pos);
+			if (i >= n || strcmp(tk[i].s, ",") != 0)
+				break;
+			i++;
+		}
+	} else if (n >= 3 && kw(&tk[0], "DROP") &&
+	    (kw(&tk[1], "DATABASE") || kw(&tk[1], "SCHEMA"))) {
+		cdc_warn("source dropped database '%s' at '%s': not applied "
+		    "to ClickHouse", tk[n - 1].s, pos);
+	} else if (n >= 4 && kw(&tk[0], "RENAME") && kw(&tk[1], "TABLE")) {
+		i = 2;
+		while (rc == 0 && table_name(tk, n, &i, defdb, &db, &name) == 0) {
+			if (i >= n || !kw(&tk[i], "TO"))
+				break;
+			i++;
+			if (table_name(tk, n, &i, defdb, &db2, &name2) == -1)
+				break;
+			rc = rename_table(l, db, name, db2, name2, pos);
+			if (i >= n || strcmp(tk[i].s, ",") != 0)
+				break;
+			i++;
+		}
+	} else if (n >= 4 && kw(&tk[0], "ALTER") && kw(&tk[1], "TABLE")) {
+		i = 2;
+		table_name(tk, n, &i, defdb, &db, &name);
+		handled = 0;
+		for (j = i; j + 1 < n; j++) {
+			size_t k = j + 1;
+
+			if (!kw(&tk[j], "RENAME") || kw(&tk[k], "COLUMN") ||
+			    kw(&tk[k], "INDEX") || kw(&tk[k], "KEY"))
+				continue;
+			if (kw(&tk[k], "TO") || kw(&tk[k], "AS"))
+				k++;
+			if (table_name(tk, n, &k, defdb, &db2, &name2) == 0) {
+				rc = rename_table(l, db, name, db2, name2, pos);
+				handled = 1;
+			}
+			break;
+		}
+	} else if (n >= 2 && kw(&tk[0], "TRUNCATE")) {
+		struct table *t;
+
+		i = kw(&tk[1], "TABLE") ? 2 : 1;
+		if (table_name(tk, n, &i, defdb, &db, &name) == 0) {
+			t = loader_table(l, db, name);
+			if (t != NULL) {
+				rc = ddl_truncate(l, t, (uint64_t)l->maxver);
+			} else {
+				/* Not loaded in this run: the table may
+				 * still be there from an earlier one. */
+				struct cdc_buf eng;
+
+				cdc_buf_init(&eng);
+				t = names_of(l, db, name);
+				rc = engine_of(l, t->chdb, t->chname, &eng);
+				if (rc == 0 && (l->o.dry_run || eng.p[0] != '\0'))
+					rc = ddl_truncate(l, t,
+					    (uint64_t)l->maxver);
+				cdc_buf_fini(&eng);
+				free_names(t);
+			}
+		}
+	} else {
+		handled = 0;
+	}
+	if (!handled)
+		cdc_debug("ddl at '%s' needs no action: %.*s", pos,
+		    (int)f->statement.len, s);
+	for (j = 0; j < n; j++)
+		free(tk[j].s);
+	free(defdb);
+	free(pos);
+	return rc;
+}

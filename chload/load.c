@@ -1,0 +1,928 @@
+/* The loader's data path: changes into per-table RowBinary buffers, buffers
+ * into background INSERTs (flushed by rows, bytes and age, one in flight per
+ * table, retried with backoff), rejected rows into the dead-letter file by
+ * bisection, and commit marks acknowledged once everything before them is
+ * in ClickHouse. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "ack.h"
+#include "avrojson.h"
+#include "fingerprint.h"
+#include "loader.h"
+#include "log.h"
+#include "sys.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+static void
+batch_init(struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	cdc_buf_init(&b->data);
+}
+
+static void
+batch_fini(struct batch *b)
+{
+	cdc_buf_fini(&b->data);
+	free(b->rowoff);
+}
+
+static void
+batch_clear(struct batch *b)
+{
+	b->data.len = 0;
+	b->nrows = 0;
+}
+
+struct loader *
+loader_new(const struct load_opts *o)
+{
+	struct loader *l = cdc_xcalloc(1, sizeof(*l));
+
+	l->o = *o;
+	cdc_buf_init(&l->scratch);
+	l->last_stats = cdc_mono_ms();
+	return l;
+}
+
+static void
+table_free(struct table *t)
+{
+	if (t == NULL)
+		return;
+	ch_req_free(t->req);
+	batch_fini(&t->fill);
+	batch_fini(&t->flight);
+	free(t->db);
+	free(t->name);
+	free(t->chdb);
+	free(t->chname);
+	free(t->qname);
+	free(t->insert_sql);
+	free(t);
+}
+
+void
+loader_free(struct loader *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->ntables; i++)
+		table_free(l->tables[i]);
+	free(l->tables);
+	for (i = 0; i < l->nschemas; i++)
+		tschema_free(l->schemas[i]);
+	free(l->schemas);
+	for (i = 0; i < l->nmarks; i++)
+		free(l->marks[i].pos);
+	free(l->marks);
+	free(l->before);
+	free(l->after);
+	cdc_buf_fini(&l->scratch);
+	ch_free(l->ch);
+	if (l->dead != NULL)
+		fclose(l->dead);
+	free(l);
+}
+
+int
+loader_start(struct loader *l)
+{
+	struct ch_conf conf = {l->o.url, l->o.user, l->o.password,
+	    (long)l->o.timeout_ms};
+	struct cdc_buf out;
+	char err[CDC_ERRLEN];
+	int64_t t0 = cdc_mono_ms(), wait = BACKOFF_MIN_MS;
+	enum ch_result res;
+	const char *ver = l->o.server_version;
+
+	if (l->o.dead_letter != NULL) {
+		l->dead = fopen(l->o.dead_letter, "a");
+		if (l->dead == NULL) {
+			cdc_error("cannot open dead-letter file '%s': %s",
+			    l->o.dead_letter, strerror(errno));
+			return EX_CANTCREAT;
+		}
+	}
+	if (!l->o.dry_run)
+		l->ch = ch_new(&conf);
+	cdc_buf_init(&out);
+	while (ver == NULL) {
+		if (l->o.dry_run) {
+			ver = "18.16";
+			break;
+		}
+		out.len = 0;
+		res = ch_query(l->ch, "SELECT version()", NULL, 0, &out, err,
+		    sizeof(err));
+		if (res == CH_OK) {
+			cdc_buf_putc(&out, '\0');
+			ver = (const char *)out.p;
+			break;
+		}
+		if (res != CH_RETRY) {
+			cdc_error("cannot query '%s': %s", l->o.url, err);
+			cdc_buf_fini(&out);
+			return res == CH_FAIL ? EX_CONFIG : EX_UNAVAILABLE;
+		}
+		if (cdc_mono_ms() - t0 >= l->o.retry_ms || cdc_stop) {
+			cdc_error("cannot reach ClickHouse at '%s': %s",
+			    l->o.url, err);
+			cdc_buf_fini(&out);
+			return cdc_stop ? 0 : EX_UNAVAILABLE;
+		}
+		cdc_warn("cannot reach ClickHouse at '%s': %s; retrying",
+		    l->o.url, err);
+		chl_sleep_ms(wait);
+		wait = wait * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait * 2;
+	}
+	if (ch_caps_from_version(&l->caps, ver) == -1) {
+		cdc_error("cannot understand ClickHouse version '%s'", ver);
+		cdc_buf_fini(&out);
+		return EX_CONFIG;
+	}
+	cdc_info("clickhouse %d.%d: %s, %s, %s", l->caps.major, l->caps.minor,
+	    l->caps.datetime64 ? "DateTime64" : "DateTime without fractions",
+	    l->caps.is_deleted ? "ReplacingMergeTree(_version, _deleted)" :
+				 "ReplacingMergeTree(_version)",
+	    l->caps.dedup_token ? "insert_deduplication_token" :
+				  "no insert deduplication token");
+	cdc_buf_fini(&out);
+	return 0;
+}
+
+/* ---- Tables and schemas ----------------------------------------------- */
+
+struct table *
+loader_table(struct loader *l, const char *db, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->ntables; i++)
+		if (strcmp(l->tables[i]->db, db) == 0 &&
+		    strcmp(l->tables[i]->name, name) == 0)
+			return l->tables[i];
+	return NULL;
+}
+
+void
+loader_forget(struct loader *l, struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < l->ntables; i++) {
+		if (l->tables[i] == t) {
+			l->tables[i] = l->tables[--l->ntables];
+			table_free(t);
+			return;
+		}
+	}
+}
+
+static struct tschema *
+schema_for(struct loader *l, struct cdc_reader *r, uint64_t fp, char *err,
+    size_t errlen)
+{
+	struct tschema *s;
+	const char *json;
+	size_t i, len;
+
+	for (i = l->nschemas; i > 0; i--)
+		if (l->schemas[i - 1]->fp == fp)
+			return l->schemas[i - 1];
+	json = cdc_reader_schema(r, fp, &len);
+	if (json == NULL) {
+		cdc_err(err, errlen, "no schema announced for %016" PRIx64, fp);
+		return NULL;
+	}
+	s = tschema_new(json, len, fp, &l->caps, err, errlen);
+	if (s == NULL)
+		return NULL;
+	l->schemas = cdc_xrealloc(l->schemas,
+	    (l->nschemas + 1) * sizeof(*l->schemas));
+	l->schemas[l->nschemas++] = s;
+	if (s->ncols > l->ncells) {
+		l->ncells = s->ncols;
+		l->before = cdc_xrealloc(l->before, l->ncells * sizeof(*l->before));
+		l->after = cdc_xrealloc(l->after, l->ncells * sizeof(*l->after));
+	}
+	return s;
+}
+
+/* A re-announced fingerprint: compile it again, since attributes (not part
+ * of the fingerprint) may differ. Older compilations stay for tables that
+ * use them until they move on. */
+static void
+forget_schema(struct loader *l, uint64_t fp)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->nschemas; i++) {
+		if (l->schemas[i]->fp != fp)
+			continue;
+		for (j = 0; j < l->ntables; j++)
+			if (l->tables[j]->schema == l->schemas[i])
+				break;
+		if (j == l->ntables) {
+			tschema_free(l->schemas[i]);
+			l->schemas[i] = l->schemas[--l->nschemas];
+			i--;
+		} else {
+			l->schemas[i]->fp = ~fp; /* unreachable by lookups */
+		}
+	}
+}
+
+static void
+set_insert_sql(struct table *t)
+{
+	struct cdc_buf b;
+	size_t i;
+
+	cdc_buf_init(&b);
+	cdc_buf_printf(&b, "INSERT INTO %s (", t->qname);
+	for (i = 0; i < t->schema->ncols; i++) {
+		ch_quote_ident(&b, t->schema->cols[i].name,
+		    strlen(t->schema->cols[i].name));
+		cdc_buf_puts(&b, ", ");
+	}
+	cdc_buf_puts(&b, "`_version`, `_deleted`, `_ts`) FORMAT RowBinary");
+	cdc_buf_putc(&b, '\0');
+	free(t->insert_sql);
+	t->insert_sql = (char *)b.p;
+}
+
+/* The table of schema s, created or evolved as needed. */
+static struct table *
+table_for(struct loader *l, struct tschema *s)
+{
+	struct table *t = loader_table(l, s->db, s->table);
+
+	if (t == NULL) {
+		t = cdc_xcalloc(1, sizeof(*t));
+		t->db = cdc_xstrdup(s->db);
+		t->name = cdc_xstrdup(s->table);
+		batch_init(&t->fill);
+		batch_init(&t->flight);
+		ddl_names(l, t);
+		if (ddl_sync_table(l, t, s, NULL) != 0) {
+			table_free(t);
+			return NULL;
+		}
+		t->schema = s;
+		set_insert_sql(t);
+		if (l->ch != NULL)
+			t->req = ch_req_new(l->ch, t);
+		l->tables = cdc_xrealloc(l->tables,
+		    (l->ntables + 1) * sizeof(*l->tables));
+		l->tables[l->ntables++] = t;
+		return t;
+	}
+	if (t->schema == s)
+		return t;
+	if (tschema_same_columns(t->schema, s)) {
+		t->schema = s;
+		return t;
+	}
+	/* New columns: what is buffered goes out with the old ones first. */
+	if (loader_drain(l, t) != 0 || ddl_sync_table(l, t, s, t->schema) != 0)
+		return NULL;
+	t->schema = s;
+	set_insert_sql(t);
+	return t;
+}
+
+/* ---- Rows ------------------------------------------------------------- */
+
+static void
+batch_row(struct loader *l, struct batch *b)
+{
+	if (b->nrows == 0) {
+		b->first_commit = l->ncommits + 1;
+		b->t0 = cdc_mono_ms();
+	}
+	if (b->nrows == b->caprows) {
+		b->caprows = b->caprows ? b->caprows * 2 : 1024;
+		b->rowoff = cdc_xrealloc(b->rowoff,
+		    b->caprows * sizeof(*b->rowoff));
+	}
+	b->rowoff[b->nrows++] = (uint32_t)b->data.len;
+}
+
+static int dead_letter(struct loader *l, struct table *t, const char *why,
+    const uint8_t *json, size_t jsonlen, uint64_t version);
+static int dead_letter_rb(struct loader *l, struct table *t, const char *why,
+    const uint8_t *row, size_t len, uint64_t version);
+
+/* Appends one image as a row; a value ClickHouse cannot take goes to the
+ * dead-letter file. */
+static int
+put_row(struct loader *l, struct table *t, const struct cell *cells,
+    uint64_t version, int deleted, int64_t ts_ms)
+{
+	struct batch *b = &t->fill;
+	char err[CDC_ERRLEN];
+	struct cdc_buf row;
+	int rc;
+
+	batch_row(l, b);
+	if (row_encode(t->schema, cells, version, deleted, ts_ms, &l->caps,
+		&b->data, err, sizeof(err)) == 0)
+		return 0;
+	b->nrows--;
+	cdc_buf_init(&row);
+	row_cells_json(t->schema, cells, &row);
+	rc = dead_letter(l, t, err, row.p, row.len, version);
+	cdc_buf_fini(&row);
+	return rc;
+}
+
+static int
+on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
+{
+	struct tschema *s;
+	struct table *t;
+	struct change c;
+	uint64_t fp, v;
+	char err[CDC_ERRLEN];
+	int rc = 0;
+
+	if (f->value.p == NULL)
+		return 0; /* a tombstone: the delete before it did the work */
+	if (cdc_soe_fingerprint(f->value.p, f->value.len, &fp) == -1) {
+		cdc_error("change for '%.*s': value is not single-object "
+		    "encoded", (int)f->topic.len, (const char *)f->topic.p);
+		return EX_DATAERR;
+	}
+	s = schema_for(l, r, fp, err, sizeof(err));
+	if (s == NULL) {
+		cdc_error("change for '%.*s': %s", (int)f->topic.len,
+		    (const char *)f->topic.p, err);
+		return EX_DATAERR;
+	}
+	c.before = l->before;
+	c.after = l->after;
+	if (row_decode(s, f->value.p + CDC_SOE_HEADER,
+		f->value.len - CDC_SOE_HEADER, &c, err, sizeof(err)) == -1) {
+		cdc_error("change for '%.*s' at '%.*s': %s", (int)f->topic.len,
+		    (const char *)f->topic.p, (int)f->position.len,
+		    (const char *)f->position.p, err);
+		return EX_DATAERR;
+	}
+	if (f->version < 0) {
+		cdc_error("change for '%.*s': negative version %" PRId64,
+		    (int)f->topic.len, (const char *)f->topic.p, f->version);
+		return EX_DATAERR;
+	}
+	v = (uint64_t)f->version;
+	if (f->version > l->maxver)
+		l->maxver = f->version;
+	t = table_for(l, s);
+	if (t == NULL)
+		return l->rc != 0 ? l->rc : 1;
+	l->in++;
+	switch (c.op) {
+	case 't':
+		return ddl_truncate(l, t, v);
+	case 'd':
+		if (!c.has_before) {
+			return dead_letter(l, t, "delete without a before image",
+			    NULL, 0, v);
+		}
+		/* Columns absent from a partial image do not matter once the
+		 * row is deleted: the key decides. */
+		for (size_t i = 0; i < s->ncols; i++)
+			if (c.before[i].st == CELL_ABSENT)
+				c.before[i].st = CELL_NULL;
+		return put_row(l, t, c.before, v, 1, c.source_ts_ms);
+	case 'u':
+		if (c.has_before && s->nkey > 0 &&
+		    !row_key_equal(s, c.before, c.after)) {
+			for (size_t i = 0; i < s->ncols; i++)
+				if (c.before[i].st == CELL_ABSENT)
+					c.before[i].st = CELL_NULL;
+			rc = put_row(l, t, c.before, v, 1, c.source_ts_ms);
+			if (rc != 0)
+				return rc;
+		} else if (c.has_before && s->nkey == 0) {
+			/* Keyless: the old image leaves the multiset. */
+			rc = put_row(l, t, c.before, v, 1, c.source_ts_ms);
+			if (rc != 0)
+				return rc;
+		}
+		/* FALLTHROUGH */
+	default:
+		if (!c.has_after)
+			return dead_letter(l, t, "insert or update without an "
+			    "after image", NULL, 0, v);
+		return put_row(l, t, c.after, v, 0, c.source_ts_ms);
+	}
+}
+
+/* ---- Dead letters ------------------------------------------------------- */
+
+/* Writes a rejected row (as JSON text, or NULL) to the dead-letter file. */
+static int
+dead_letter(struct loader *l, struct table *t, const char *why,
+    const uint8_t *json, size_t jsonlen, uint64_t version)
+{
+	struct cdc_buf *b = &l->scratch;
+
+	l->dead_rows++;
+	if (l->dead == NULL) {
+		cdc_error("row of '%s.%s' at version %" PRIu64 " rejected: %s "
+		    "(no --dead-letter file)", t->db, t->name, version, why);
+		return EX_DATAERR;
+	}
+	b->len = 0;
+	cdc_buf_puts(b, "{\"database\":");
+	cdc_json_str(b, (const uint8_t *)t->db, strlen(t->db), 0);
+	cdc_buf_puts(b, ",\"table\":");
+	cdc_json_str(b, (const uint8_t *)t->name, strlen(t->name), 0);
+	cdc_buf_printf(b, ",\"version\":%" PRIu64 ",\"error\":", version);
+	cdc_json_str(b, (const uint8_t *)why, strlen(why), 0);
+	if (json != NULL) {
+		cdc_buf_puts(b, ",\"row\":");
+		cdc_buf_append(b, json, jsonlen);
+	}
+	cdc_buf_puts(b, "}\n");
+	if (fwrite(b->p, 1, b->len, l->dead) != b->len ||
+	    fflush(l->dead) != 0) {
+		cdc_error("cannot write dead-letter file '%s': %s",
+		    l->o.dead_letter, strerror(errno));
+		return EX_IOERR;
+	}
+	cdc_warn("row of '%s.%s' at version %" PRIu64 " rejected: %s", t->db,
+	    t->name, version, why);
+	return 0;
+}
+
+/* The same for a RowBinary row. */
+static int
+dead_letter_rb(struct loader *l, struct table *t, const char *why,
+    const uint8_t *row, size_t len, uint64_t version)
+{
+	struct cdc_buf json;
+	size_t used;
+	int rc;
+
+	cdc_buf_init(&json);
+	row_to_json(t->schema, &l->caps, row, len, &used, &json);
+	rc = dead_letter(l, t, why, json.p, json.len, version);
+	cdc_buf_fini(&json);
+	return rc;
+}
+
+static uint64_t
+row_version(const struct table *t, const uint8_t *row, size_t len,
+    const struct ch_caps *caps)
+{
+	struct cdc_buf tmp;
+	size_t used;
+	uint64_t v = 0;
+	const char *p;
+
+	/* The row's _version sits right after its columns. */
+	cdc_buf_init(&tmp);
+	row_to_json(t->schema, caps, row, len, &used, &tmp);
+	cdc_buf_putc(&tmp, '\0');
+	p = strstr((const char *)tmp.p, "\"_version\":");
+	if (p != NULL)
+		v = strtoull(p + 11, NULL, 10);
+	cdc_buf_fini(&tmp);
+	return v;
+}
+
+/* Inserts rows [lo, hi) of b synchronously, halving on rejection until
+ * single rows remain, which go to the dead-letter file. */
+static int
+bisect(struct loader *l, struct table *t, struct batch *b, size_t lo,
+    size_t hi)
+{
+	size_t start = b->rowoff[lo];
+	size_t end = hi < b->nrows ? b->rowoff[hi] : b->data.len;
+	int64_t t0 = cdc_mono_ms(), wait = BACKOFF_MIN_MS;
+	char err[CDC_ERRLEN];
+	enum ch_result res;
+	int rc;
+
+	for (;;) {
+		res = ch_query(l->ch, t->insert_sql, b->data.p + start,
+		    end - start, NULL, err, sizeof(err));
+		if (res != CH_RETRY)
+			break;
+		l->retries++;
+		if (cdc_mono_ms() - t0 > l->o.retry_ms || cdc_stop) {
+			cdc_error("cannot insert into '%s': %s", t->qname, err);
+			return EX_TEMPFAIL;
+		}
+		chl_sleep_ms(wait);
+		wait = wait * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait * 2;
+	}
+	if (res == CH_OK) {
+		l->out += hi - lo;
+		l->inserts++;
+		return 0;
+	}
+	if (res == CH_FAIL) {
+		cdc_error("cannot insert into '%s': %s", t->qname, err);
+		return 1;
+	}
+	if (hi - lo == 1)
+		return dead_letter_rb(l, t, err, b->data.p + start, end - start,
+		    row_version(t, b->data.p + start, end - start, &l->caps));
+	rc = bisect(l, t, b, lo, lo + (hi - lo) / 2);
+	if (rc == 0)
+		rc = bisect(l, t, b, lo + (hi - lo) / 2, hi);
+	return rc;
+}
+
+/* ---- Flushing --------------------------------------------------------- */
+
+static void
+dry_print(struct loader *l, struct table *t, struct batch *b)
+{
+	struct cdc_buf *o = &l->scratch;
+	size_t i, used, start, end;
+
+	o->len = 0;
+	cdc_buf_printf(o, "%s;\n", t->insert_sql);
+	for (i = 0; i < b->nrows; i++) {
+		start = b->rowoff[i];
+		end = i + 1 < b->nrows ? b->rowoff[i + 1] : b->data.len;
+		row_to_json(t->schema, &l->caps, b->data.p + start,
+		    end - start, &used, o);
+		cdc_buf_putc(o, '\n');
+	}
+	if (cdc_write_full(STDOUT_FILENO, o->p, o->len) == -1) {
+		cdc_epipe_check(errno);
+		cdc_error("cannot write to stdout: %s", strerror(errno));
+		l->rc = EX_IOERR;
+	}
+}
+
+static void
+start_insert(struct loader *l, struct table *t)
+{
+	char params[96];
+
+	params[0] = '\0';
+	if (l->caps.dedup_token && t->flight.nrows > 0) {
+		/* The same rows retried are recognised as the same insert. */
+		snprintf(params, sizeof(params),
+		    "insert_deduplication_token=%016" PRIx64 "-%zu",
+		    cdc_crc64_avro(t->flight.data.p, t->flight.data.len),
+		    t->flight.nrows);
+	}
+	ch_req_start(t->req, t->insert_sql, params[0] ? params : NULL,
+	    t->flight.data.p, t->flight.data.len);
+	t->retry_at = 0;
+}
+
+static int
+batch_full(const struct loader *l, const struct batch *b)
+{
+	return (int64_t)b->nrows >= l->o.batch_rows ||
+	    (int64_t)b->data.len >= l->o.batch_bytes;
+}
+
+/* Sends t's buffer when it is due (or force), if nothing is in flight. */
+static void
+maybe_flush(struct loader *l, struct table *t, int64_t now, int force)
+{
+	struct batch tmp;
+
+	if (t->inflight || t->fill.nrows == 0 || l->rc != 0)
+		return;
+	if (!force && !batch_full(l, &t->fill) &&
+	    now - t->fill.t0 < l->o.linger_ms)
+		return;
+	if (l->o.dry_run) {
+		dry_print(l, t, &t->fill);
+		l->out += t->fill.nrows;
+		l->inserts++;
+		batch_clear(&t->fill);
+		return;
+	}
+	if (ch_running(l->ch) >= l->o.max_inflight)
+		return;
+	tmp = t->flight;
+	t->flight = t->fill;
+	t->fill = tmp;
+	batch_clear(&t->fill);
+	t->inflight = 1;
+	t->attempts = 0;
+	t->retry_since = now;
+	start_insert(l, t);
+}
+
+static int64_t
+backoff(int attempts)
+{
+	int64_t ms = BACKOFF_MIN_MS;
+
+	while (--attempts > 0 && ms < BACKOFF_MAX_MS)
+		ms *= 2;
+	return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
+}
+
+static void
+on_done(struct loader *l, struct table *t)
+{
+	const char *err;
+	enum ch_result res = ch_req_result(t->req, &err);
+	int64_t now = cdc_mono_ms();
+	int rc;
+
+	switch (res) {
+	case CH_OK:
+		l->out += t->flight.nrows;
+		l->inserts++;
+		l->bytes_out += t->flight.data.len;
+		break;
+	case CH_RETRY:
+		l->retries++;
+		t->attempts++;
+		if (now - t->retry_since >= l->o.retry_ms) {
+			cdc_error("cannot insert into '%s': %s; gave up after "
+			    "%d attempts", t->qname, err, t->attempts);
+			l->rc = EX_TEMPFAIL;
+			return;
+		}
+		cdc_warn("cannot insert into '%s': %s; retrying", t->qname,
+		    err);
+		t->retry_at = now + backoff(t->attempts);
+		return;
+	case CH_FAIL:
+		/* The table may have been dropped or changed behind our back:
+		 * make it again once, then give up. */
+		if (!t->refreshed) {
+			cdc_warn("cannot insert into '%s': %s; checking the "
+			    "table", t->qname, err);
+			t->refreshed = 1;
+			rc = ddl_sync_table(l, t, t->schema, NULL);
+			if (rc != 0) {
+				l->rc = rc;
+				return;
+			}
+			t->retry_at = now;
+			return;
+		}
+		cdc_error("cannot insert into '%s': %s", t->qname, err);
+		l->rc = 1;
+		return;
+	case CH_DATA:
+		cdc_warn("insert into '%s' rejected: %s; finding the rows",
+		    t->qname, err);
+		rc = bisect(l, t, &t->flight, 0, t->flight.nrows);
+		if (rc != 0) {
+			l->rc = rc;
+			return;
+		}
+		break;
+	}
+	t->refreshed = 0;
+	t->inflight = 0;
+	batch_clear(&t->flight);
+	maybe_flush(l, t, now, 0);
+}
+
+/* ---- Acknowledgements ------------------------------------------------- */
+
+static int
+send_acks(struct loader *l)
+{
+	int64_t safe = l->ncommits;
+	char err[CDC_ERRLEN];
+	size_t i, k;
+	struct table *t;
+
+	for (i = 0; i < l->ntables; i++) {
+		t = l->tables[i];
+		if (t->fill.nrows > 0 && t->fill.first_commit - 1 < safe)
+			safe = t->fill.first_commit - 1;
+		if (t->inflight && t->flight.first_commit - 1 < safe)
+			safe = t->flight.first_commit - 1;
+	}
+	if (safe <= l->acked)
+		return 0;
+	for (k = 0; k < l->nmarks && l->marks[k].ordinal <= safe; k++)
+		;
+	if (k == 0)
+		return 0;
+	if (l->o.ack_fd >= 0 &&
+	    cdc_ack_send(l->o.ack_fd, l->marks[k - 1].seq, l->marks[k - 1].pos,
+		strlen(l->marks[k - 1].pos), err, sizeof(err)) == -1) {
+		cdc_error("cannot write acknowledgement: %s", err);
+		return EX_IOERR;
+	}
+	l->acked = l->marks[k - 1].ordinal;
+	for (i = 0; i < k; i++)
+		free(l->marks[i].pos);
+	memmove(l->marks, l->marks + k, (l->nmarks - k) * sizeof(*l->marks));
+	l->nmarks -= k;
+	return 0;
+}
+
+static void
+on_commit(struct loader *l, const struct cdc_frame *f)
+{
+	struct commit_mark *m;
+
+	if (l->nmarks == l->capmarks) {
+		l->capmarks = l->capmarks ? l->capmarks * 2 : 64;
+		l->marks = cdc_xrealloc(l->marks,
+		    l->capmarks * sizeof(*l->marks));
+	}
+	m = &l->marks[l->nmarks++];
+	m->ordinal = ++l->ncommits;
+	m->seq = f->seq;
+	m->pos = cdc_xstrndup((const char *)f->position.p, f->position.len);
+	if (f->version > l->maxver)
+		l->maxver = f->version;
+}
+
+/* ---- The loop's entry points ------------------------------------------ */
+
+int
+loader_frame(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
+{
+	int rc = 0;
+
+	switch (f->kind) {
+	case CDC_FRAME_CHANGE:
+		rc = on_change(l, r, f);
+		break;
+	case CDC_FRAME_SCHEMA_ANN:
+		forget_schema(l, f->fingerprint);
+		break;
+	case CDC_FRAME_COMMIT:
+		on_commit(l, f);
+		rc = send_acks(l);
+		break;
+	case CDC_FRAME_DDL:
+		rc = ddl_frame(l, f);
+		break;
+	default:
+		break;
+	}
+	if (rc == 0 && l->rc != 0)
+		rc = l->rc;
+	if (rc == 0 && f->kind == CDC_FRAME_CHANGE) {
+		struct table *t;
+		size_t i;
+
+		/* Only a full buffer needs attention right away. */
+		for (i = 0; i < l->ntables; i++) {
+			t = l->tables[i];
+			if (batch_full(l, &t->fill))
+				maybe_flush(l, t, cdc_mono_ms(), 0);
+		}
+		rc = l->rc;
+	}
+	return rc;
+}
+
+int
+loader_backpressure(const struct loader *l)
+{
+	size_t i;
+	int64_t total = 0;
+
+	for (i = 0; i < l->ntables; i++) {
+		if (batch_full(l, &l->tables[i]->fill))
+			return 1;
+		total += (int64_t)l->tables[i]->fill.data.len;
+	}
+	/* Many tables: cap the sum of what they buffer. */
+	return total >= 4 * l->o.batch_bytes;
+}
+
+int
+loader_next_due(const struct loader *l, int max)
+{
+	int64_t now = cdc_mono_ms(), due = now + max, d;
+	const struct table *t;
+	size_t i;
+
+	for (i = 0; i < l->ntables; i++) {
+		t = l->tables[i];
+		if (t->inflight && t->retry_at != 0 && t->retry_at < due)
+			due = t->retry_at;
+		if (!t->inflight && t->fill.nrows > 0) {
+			d = t->fill.t0 + l->o.linger_ms;
+			if (d < due)
+				due = d;
+		}
+	}
+	return due <= now ? 0 : (int)(due - now);
+}
+
+int
+loader_service(struct loader *l, int fd, int timeout_ms)
+{
+	struct ch_req *req;
+	struct pollfd pfd;
+	struct table *t, *big = NULL;
+	int64_t now, total = 0;
+	size_t i;
+
+	if (l->ch != NULL) {
+		ch_wait(l->ch, fd, timeout_ms);
+		while ((req = ch_next_done(l->ch)) != NULL && l->rc == 0)
+			on_done(l, ch_req_user(req));
+	} else if (timeout_ms > 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		poll(&pfd, fd >= 0 ? 1 : 0, timeout_ms);
+	}
+	if (l->rc != 0)
+		return l->rc;
+	now = cdc_mono_ms();
+	for (i = 0; i < l->ntables; i++) {
+		t = l->tables[i];
+		if (t->inflight && t->retry_at != 0 && t->retry_at <= now &&
+		    !ch_req_busy(t->req)) {
+			t->retry_since = t->attempts == 0 ? now : t->retry_since;
+			start_insert(l, t);
+		}
+		maybe_flush(l, t, now, 0);
+		total += (int64_t)t->fill.data.len;
+		if (!t->inflight && (big == NULL ||
+			t->fill.data.len > big->fill.data.len))
+			big = t;
+	}
+	if (big != NULL && total >= 4 * l->o.batch_bytes)
+		maybe_flush(l, big, now, 1);
+	if (l->rc != 0)
+		return l->rc;
+	loader_stats(l, 0);
+	return send_acks(l);
+}
+
+int
+loader_drain(struct loader *l, struct table *t)
+{
+	int rc;
+
+	maybe_flush(l, t, cdc_mono_ms(), 1);
+	while (l->rc == 0 && (t->inflight || t->fill.nrows > 0)) {
+		rc = loader_service(l, -1, loader_next_due(l, 100));
+		if (rc != 0)
+			return rc;
+		maybe_flush(l, t, cdc_mono_ms(), 1);
+		if (cdc_stop > 1)
+			return EX_TEMPFAIL;
+	}
+	return l->rc;
+}
+
+int
+loader_finish(struct loader *l)
+{
+	size_t i;
+	int rc, pending;
+
+	for (;;) {
+		pending = 0;
+		for (i = 0; i < l->ntables; i++) {
+			maybe_flush(l, l->tables[i], cdc_mono_ms(), 1);
+			if (l->tables[i]->inflight || l->tables[i]->fill.nrows)
+				pending = 1;
+		}
+		if (l->rc != 0)
+			return l->rc;
+		if (!pending)
+			break;
+		rc = loader_service(l, -1, loader_next_due(l, 100));
+		if (rc != 0)
+			return rc;
+	}
+	rc = send_acks(l);
+	loader_stats(l, 1);
+	return rc;
+}
+
+void
+loader_stats(struct loader *l, int force)
+{
+	int64_t now = cdc_mono_ms();
+
+	if (!force && (l->o.stats_ms <= 0 || now - l->last_stats < l->o.stats_ms))
+		return;
+	l->last_stats = now;
+	cdc_info("in=%" PRIu64 " out=%" PRIu64 " inserts=%" PRIu64
+	    " retries=%" PRIu64 " dead=%" PRIu64 " ddl=%" PRIu64
+	    " tables=%zu acked=%" PRId64, l->in, l->out, l->inserts,
+	    l->retries, l->dead_rows, l->ddl, l->ntables, l->acked);
+}

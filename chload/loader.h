@@ -1,0 +1,122 @@
+/* The loader: tables, their RowBinary buffers and inserts (load.c), their
+ * DDL (ddl.c), and the acknowledgement of commit marks. */
+#ifndef CHLOAD_LOADER_H
+#define CHLOAD_LOADER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "chload.h"
+#include "stream.h"
+
+struct load_opts {
+	const char *url, *user, *password;
+	const char *database;    /* all tables in this one, or NULL */
+	const char *db_prefix;   /* before each MySQL database name */
+	const char *view_suffix; /* the current-state view: table + this */
+	const char *dead_letter; /* file, or NULL: a rejected row is fatal */
+	const char *server_version; /* assume this instead of asking */
+	int dry_run;
+	int apply_drops;
+	int ack_fd; /* -1: none */
+	int64_t batch_rows, batch_bytes, linger_ms, max_inflight;
+	int64_t retry_ms, timeout_ms;
+	int64_t stats_ms; /* info line every so often, 0: never */
+};
+
+/* Rows waiting for one INSERT. */
+struct batch {
+	struct cdc_buf data;
+	uint32_t *rowoff; /* start of each row in data */
+	size_t nrows, caprows;
+	int64_t first_commit; /* commit ordinal the oldest row belongs to */
+	int64_t t0;           /* monotonic ms of the oldest row */
+};
+
+struct table {
+	char *db, *name;         /* MySQL */
+	char *chdb, *chname;     /* ClickHouse */
+	char *qname;             /* `chdb`.`chname` */
+	struct tschema *schema;  /* current columns; owned by the loader */
+	char *insert_sql;
+	struct batch fill, flight;
+	struct ch_req *req;
+	int inflight;            /* flight holds rows not yet in ClickHouse */
+	int64_t retry_at;        /* monotonic ms; 0: sending or idle */
+	int64_t retry_since;
+	int attempts;
+	int refreshed;           /* DDL re-run after a structural failure */
+};
+
+struct commit_mark {
+	int64_t ordinal, seq;
+	char *pos;
+};
+
+struct loader {
+	struct load_opts o;
+	struct ch *ch;
+	struct ch_caps caps;
+	FILE *dead;
+	struct table **tables;
+	size_t ntables;
+	struct tschema **schemas; /* every compiled schema; latest per fp */
+	size_t nschemas;
+	struct commit_mark *marks;
+	size_t nmarks, capmarks;
+	int64_t ncommits, acked;
+	int64_t maxver;
+	struct cell *before, *after;
+	size_t ncells;
+	struct cdc_buf scratch;
+	int rc; /* a fatal exit code, once set */
+	/* Counters for the info line. */
+	uint64_t in, out, inserts, retries, dead_rows, bytes_out, ddl;
+	int64_t last_stats;
+};
+
+/* load.c */
+struct loader *loader_new(const struct load_opts *o);
+void loader_free(struct loader *l);
+/* Connects and finds the server version (with retries). Returns 0 or an
+ * exit code. */
+int loader_start(struct loader *l);
+/* Handles one frame; returns 0 or an exit code. */
+int loader_frame(struct loader *l, struct cdc_reader *r,
+    const struct cdc_frame *f);
+/* Whether reading should pause until inserts finish. */
+int loader_backpressure(const struct loader *l);
+/* Waits up to timeout_ms for the network or for fd (-1: none), runs due
+ * flushes and retries, handles finished inserts and sends acks. Returns 0 or
+ * an exit code. */
+int loader_service(struct loader *l, int fd, int timeout_ms);
+/* Milliseconds until the next flush or retry is due (at most max). */
+int loader_next_due(const struct loader *l, int max);
+/* Flushes everything and waits for it (end of input or a signal). Returns
+ * 0 when all is in ClickHouse and acknowledged, else an exit code. */
+int loader_finish(struct loader *l);
+/* Flushes one table and waits until it has nothing in flight. */
+int loader_drain(struct loader *l, struct table *t);
+void loader_stats(struct loader *l, int force);
+
+/* ddl.c */
+/* Runs one DDL statement (printed in --dry-run), retrying while ClickHouse
+ * is unreachable. Returns 0 or an exit code. */
+int ddl_exec(struct loader *l, const char *sql);
+/* Creates the database, table and view of t for schema s, or brings their
+ * columns to s; old (may be NULL) is the schema rows used so far, whose
+ * columns not in s are dropped. Returns 0 or an exit code. */
+int ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
+    const struct tschema *old);
+/* Applies or reports a Ddl frame. Returns 0 or an exit code. */
+int ddl_frame(struct loader *l, const struct cdc_frame *f);
+/* Empties the current state of t up to version (op t). */
+int ddl_truncate(struct loader *l, struct table *t, uint64_t version);
+/* Names of t in ClickHouse, from the options. */
+void ddl_names(struct loader *l, struct table *t);
+/* Finds a loaded table by MySQL names, or NULL. */
+struct table *loader_table(struct loader *l, const char *db, const char *name);
+/* Forgets a table (after a drop or rename), freeing it. */
+void loader_forget(struct loader *l, struct table *t);
+
+#endif

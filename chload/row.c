@@ -1,0 +1,1034 @@
+/* The row codec of chload: walks an envelope datum with its compiled schema
+ * into cells (slices into the frame, no copies), writes cells as ClickHouse
+ * RowBinary, and renders RowBinary rows back as JSON for --dry-run and the
+ * dead-letter file. This is the hot path: no allocation per row. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "avrobin.h"
+#include "avrojson.h"
+#include "chload.h"
+#include "decimal.h"
+
+#define DAY_US (86400LL * 1000000LL)
+/* DateTime64's range on current servers: 1900-01-01 .. 2299-12-31. */
+#define DT64_MIN_DAYS (-25567)
+#define DT64_MAX_DAYS 120529
+
+static int
+skip(const struct av_node *nd, const uint8_t **p, const uint8_t *end)
+{
+	const uint8_t *s;
+	int64_t v, count, i;
+	size_t n;
+
+	switch (nd->kind) {
+	case AV_NULL:
+		return 0;
+	case AV_BOOLEAN:
+		if (*p == end)
+			return -1;
+		(*p)++;
+		return 0;
+	case AV_INT:
+	case AV_LONG:
+	case AV_ENUM:
+		return cdc_avro_dec_long(p, end, &v) == CDC_AVRO_OK ? 0 : -1;
+	case AV_FLOAT:
+	case AV_DOUBLE:
+	case AV_FIXED:
+		n = nd->kind == AV_FLOAT ? 4 : nd->kind == AV_DOUBLE ? 8 : nd->size;
+		if ((size_t)(end - *p) < n)
+			return -1;
+		*p += n;
+		return 0;
+	case AV_BYTES:
+	case AV_STRING:
+		return cdc_avro_dec_bytes(p, end, &s, &n) == CDC_AVRO_OK ? 0 : -1;
+	case AV_ARRAY:
+	case AV_MAP:
+		for (;;) {
+			if (cdc_avro_dec_long(p, end, &count) != CDC_AVRO_OK)
+				return -1;
+			if (count == 0)
+				return 0;
+			if (count < 0) {
+				/* A block with its byte size: jump over it. */
+				if (cdc_avro_dec_long(p, end, &v) != CDC_AVRO_OK ||
+				    v < 0 || v > end - *p)
+					return -1;
+				*p += v;
+				continue;
+			}
+			for (i = 0; i < count; i++) {
+				if (nd->kind == AV_MAP &&
+				    cdc_avro_dec_bytes(p, end, &s, &n) !=
+					CDC_AVRO_OK)
+					return -1;
+				if (skip(nd->child[0], p, end) == -1)
+					return -1;
+			}
+		}
+	case AV_UNION:
+		if (cdc_avro_dec_long(p, end, &v) != CDC_AVRO_OK || v < 0 ||
+		    (uint64_t)v >= nd->n)
+			return -1;
+		return skip(nd->child[v], p, end);
+	case AV_RECORD:
+		for (n = 0; n < nd->n; n++)
+			if (skip(nd->child[n], p, end) == -1)
+				return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static int
+decode_cell(const struct col *cl, const uint8_t **p, const uint8_t *end,
+    struct cell *c)
+{
+	const uint8_t *start;
+	int64_t br;
+	uint32_t u32;
+	uint64_t u64;
+	float f;
+
+	if (cl->br_value >= 0) {
+		if (cdc_avro_dec_long(p, end, &br) != CDC_AVRO_OK || br < 0 ||
+		    br >= cl->nbranch)
+			return -1;
+		if (br == cl->br_absent) {
+			c->st = CELL_ABSENT;
+			return 0;
+		}
+		if (br == cl->br_null) {
+			c->st = CELL_NULL;
+			return 0;
+		}
+	}
+	c->st = CELL_VALUE;
+	switch (cl->av->kind) {
+	case AV_BOOLEAN:
+		if (*p == end)
+			return -1;
+		c->i = *(*p)++ != 0;
+		return 0;
+	case AV_INT:
+	case AV_LONG:
+	case AV_ENUM:
+		return cdc_avro_dec_long(p, end, &c->i) == CDC_AVRO_OK ? 0 : -1;
+	case AV_FLOAT:
+		if (end - *p < 4)
+			return -1;
+		u32 = le32(*p);
+		memcpy(&f, &u32, 4);
+		c->d = f;
+		*p += 4;
+		return 0;
+	case AV_DOUBLE:
+		if (end - *p < 8)
+			return -1;
+		u64 = cdc_le64(*p);
+		memcpy(&c->d, &u64, 8);
+		*p += 8;
+		return 0;
+	case AV_BYTES:
+	case AV_STRING:
+		return cdc_avro_dec_bytes(p, end, &c->p, &c->n) == CDC_AVRO_OK ?
+		    0 : -1;
+	default:
+		start = *p;
+		if (skip(cl->av, p, end) == -1)
+			return -1;
+		c->p = start;
+		c->n = (size_t)(*p - start);
+		return 0;
+	}
+}
+
+static int
+decode_image(const struct tschema *s, const uint8_t **p, const uint8_t *end,
+    struct cell *cells)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncols; i++)
+		if (decode_cell(&s->cols[i], p, end, &cells[i]) == -1)
+			return -1;
+	return 0;
+}
+
+int
+row_decode(const struct tschema *s, const uint8_t *p, size_t n,
+    struct change *c, char *err, size_t errlen)
+{
+	const uint8_t *end = p + n, *op;
+	const struct env_field *ef;
+	int64_t br;
+	size_t i, j, oplen;
+
+	c->op = 0;
+	c->has_before = c->has_after = 0;
+	c->source_ts_ms = 0;
+	for (i = 0; i < s->nenv; i++) {
+		ef = &s->env[i];
+		switch (ef->role) {
+		case ENV_BEFORE:
+		case ENV_AFTER:
+			if (cdc_avro_dec_long(&p, end, &br) != CDC_AVRO_OK ||
+			    br < 0 || br > 1)
+				goto bad;
+			if (br == ef->br_null)
+				break;
+			if (decode_image(s, &p, end,
+				ef->role == ENV_BEFORE ? c->before : c->after) ==
+			    -1)
+				goto bad;
+			if (ef->role == ENV_BEFORE)
+				c->has_before = 1;
+			else
+				c->has_after = 1;
+			break;
+		case ENV_SOURCE:
+			for (j = 0; j < ef->av->n; j++) {
+				if ((int)j == s->source_ts) {
+					if (cdc_avro_dec_long(&p, end,
+						&c->source_ts_ms) != CDC_AVRO_OK)
+						goto bad;
+				} else if (skip(ef->av->child[j], &p, end) == -1) {
+					goto bad;
+				}
+			}
+			break;
+		case ENV_OP:
+			if (cdc_avro_dec_bytes(&p, end, &op, &oplen) !=
+				CDC_AVRO_OK ||
+			    oplen != 1)
+				goto bad;
+			c->op = (char)op[0];
+			break;
+		case ENV_SKIP:
+			if (skip(ef->av, &p, end) == -1)
+				goto bad;
+			break;
+		}
+	}
+	if (p != end)
+		return cdc_err(err, errlen, "envelope does not use up its "
+		    "%zu bytes", n);
+	if (strchr("cudrt", c->op) == NULL || c->op == 0)
+		return cdc_err(err, errlen, "unknown op '%c'", c->op);
+	return 0;
+bad:
+	return cdc_err(err, errlen, "envelope does not decode with its schema");
+}
+
+/* ---- RowBinary ------------------------------------------------------- */
+
+static void
+put_varuint(struct cdc_buf *b, uint64_t v)
+{
+	uint8_t *d = cdc_buf_reserve(b, 10);
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		d[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	d[n++] = (uint8_t)v;
+	b->len += n;
+}
+
+static void
+put_le(struct cdc_buf *b, uint64_t v, int width)
+{
+	uint8_t *d = cdc_buf_reserve(b, (size_t)width);
+	int i;
+
+	for (i = 0; i < width; i++)
+		d[i] = (uint8_t)(v >> (8 * i));
+	b->len += (size_t)width;
+}
+
+static void
+put_str(struct cdc_buf *b, const void *p, size_t n)
+{
+	put_varuint(b, n);
+	cdc_buf_append(b, p, n);
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int
+digits(const uint8_t **p, const uint8_t *end, int n, int64_t *v)
+{
+	*v = 0;
+	while (n-- > 0) {
+		if (*p == end || **p < '0' || **p > '9')
+			return -1;
+		*v = *v * 10 + (**p - '0');
+		(*p)++;
+	}
+	return 0;
+}
+
+/* µs since the epoch of "YYYY-MM-DDTHH:MM:SS[.f]Z" (or +HH:MM). */
+static int
+parse_iso(const uint8_t *p, size_t n, int64_t *us)
+{
+	const uint8_t *end = p + n;
+	int64_t y, mo, d, h, mi, s, f = 0, oh, om;
+	int fd = 0, sign;
+
+	if (digits(&p, end, 4, &y) || p == end || *p++ != '-' ||
+	    digits(&p, end, 2, &mo) || p == end || *p++ != '-' ||
+	    digits(&p, end, 2, &d) || p == end || (*p != 'T' && *p != ' '))
+		return -1;
+	p++;
+	if (digits(&p, end, 2, &h) || p == end || *p++ != ':' ||
+	    digits(&p, end, 2, &mi) || p == end || *p++ != ':' ||
+	    digits(&p, end, 2, &s))
+		return -1;
+	if (p < end && *p == '.') {
+		p++;
+		while (p < end && *p >= '0' && *p <= '9') {
+			if (fd < 6) {
+				f = f * 10 + (*p - '0');
+				fd++;
+			}
+			p++;
+		}
+	}
+	while (fd < 6) {
+		f *= 10;
+		fd++;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    s > 60)
+		return -1;
+	*us = (days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 +
+		  mi * 60 + s) * 1000000 + f;
+	if (p < end && *p == 'Z' && p + 1 == end)
+		return 0;
+	if (p < end && (*p == '+' || *p == '-')) {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, end, 2, &oh) || p == end || *p++ != ':' ||
+		    digits(&p, end, 2, &om) || p != end)
+			return -1;
+		*us -= sign * (oh * 3600 + om * 60) * 1000000;
+		return 0;
+	}
+	return -1;
+}
+
+static int64_t
+floordiv(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static int
+put_time(const struct col *cl, struct cdc_buf *b, int64_t us, char *err,
+    size_t errlen)
+{
+	int64_t v, days = floordiv(us, DAY_US);
+	static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000,
+	    1000000};
+
+	if (cl->dt64) {
+		if (days < DT64_MIN_DAYS || days > DT64_MAX_DAYS)
+			return cdc_err(err, errlen, "column '%s': time out of "
+			    "DateTime64's range 1900..2299", cl->name);
+		v = cl->scale <= 6 ? floordiv(us, pow10[6 - cl->scale]) :
+				     us * pow10[cl->scale - 6];
+		put_le(b, (uint64_t)v, 8);
+		return 0;
+	}
+	v = floordiv(us, 1000000);
+	if (v < 0 || v > 4294967295LL)
+		return cdc_err(err, errlen, "column '%s': time out of "
+		    "DateTime's range 1970..2106", cl->name);
+	put_le(b, (uint64_t)v, 4);
+	return 0;
+}
+
+/* Sign-extends a big-endian two's complement value into width bytes,
+ * little-endian. -1 when it does not fit. */
+static int
+put_bigint(struct cdc_buf *b, const uint8_t *p, size_t n, int width)
+{
+	uint8_t fill = n > 0 && (p[0] & 0x80) ? 0xff : 0x00;
+	uint8_t *d;
+	size_t i;
+
+	while (n > (size_t)width) {
+		if (p[0] != fill || ((p[1] & 0x80) != (fill & 0x80)))
+			return -1;
+		p++;
+		n--;
+	}
+	d = cdc_buf_reserve(b, (size_t)width);
+	for (i = 0; i < (size_t)width; i++)
+		d[i] = i < n ? p[n - 1 - i] : fill;
+	b->len += (size_t)width;
+	return 0;
+}
+
+static int
+put_vector(const struct col *cl, struct cdc_buf *b, const struct cell *c)
+{
+	const uint8_t *p = c->p, *end = c->p + c->n;
+	int64_t count, size, total = 0, i;
+
+	/* Count first: RowBinary wants the length up front. */
+	for (;;) {
+		if (cdc_avro_dec_long(&p, end, &count) != CDC_AVRO_OK)
+			return -1;
+		if (count == 0)
+			break;
+		if (count < 0) {
+			count = -count;
+			if (cdc_avro_dec_long(&p, end, &size) != CDC_AVRO_OK)
+				return -1;
+		}
+		if (count > (end - p) / 4)
+			return -1;
+		p += count * 4;
+		total += count;
+	}
+	put_varuint(b, (uint64_t)total);
+	p = c->p;
+	for (;;) {
+		cdc_avro_dec_long(&p, end, &count);
+		if (count == 0)
+			break;
+		if (count < 0) {
+			count = -count;
+			cdc_avro_dec_long(&p, end, &size);
+		}
+		for (i = 0; i < count; i++, p += 4)
+			cdc_buf_append(b, p, 4); /* both little-endian IEEE */
+	}
+	(void)cl;
+	return 0;
+}
+
+static int
+put_geometry(const struct col *cl, struct cdc_buf *b, const struct cell *c)
+{
+	const uint8_t *p = c->p, *end = c->p + c->n, *s;
+	const struct av_node *srid;
+	size_t n;
+	int64_t br, v;
+
+	if (cl->av->n != 2 || cdc_avro_dec_bytes(&p, end, &s, &n) != CDC_AVRO_OK)
+		return -1;
+	put_str(b, s, n);
+	srid = cl->av->child[1];
+	if (srid->kind == AV_UNION) {
+		if (cdc_avro_dec_long(&p, end, &br) != CDC_AVRO_OK || br < 0 ||
+		    (uint64_t)br >= srid->n)
+			return -1;
+		srid = srid->child[br];
+	}
+	if (srid->kind == AV_NULL) {
+		cdc_buf_putc(b, 1);
+		return 0;
+	}
+	if (cdc_avro_dec_long(&p, end, &v) != CDC_AVRO_OK)
+		return -1;
+	cdc_buf_putc(b, 0);
+	put_le(b, (uint64_t)v, 4);
+	return 0;
+}
+
+static int
+put_value(const struct col *cl, const struct cell *c, struct cdc_buf *b,
+    struct cdc_buf *tmp, char *err, size_t errlen)
+{
+	int64_t lo, hi, us;
+	uint64_t u;
+	float f;
+	size_t i, n;
+	const uint8_t *p;
+
+	switch (cl->cv) {
+	case CV_INT:
+		if (cl->is_signed) {
+			hi = (int64_t)((UINT64_C(1) << (8 * cl->width - 1)) - 1);
+			lo = -hi - 1;
+		} else {
+			lo = 0;
+			hi = cl->width == 8 ? INT64_MAX :
+			    (int64_t)((UINT64_C(1) << (8 * cl->width)) - 1);
+		}
+		if (c->i < lo || c->i > hi)
+			return cdc_err(err, errlen, "column '%s': %" PRId64
+			    " out of range of %s", cl->name, c->i, cl->chtype);
+		put_le(b, (uint64_t)c->i, cl->width);
+		return 0;
+	case CV_FLOAT32:
+		f = (float)c->d;
+		{
+			uint32_t u32;
+
+			memcpy(&u32, &f, 4);
+			put_le(b, u32, 4);
+		}
+		return 0;
+	case CV_FLOAT64:
+		memcpy(&u, &c->d, 8);
+		put_le(b, u, 8);
+		return 0;
+	case CV_DECIMAL:
+		if (put_bigint(b, c->p, c->n, cl->width) == -1)
+			return cdc_err(err, errlen, "column '%s': decimal too "
+			    "wide for %s", cl->name, cl->chtype);
+		return 0;
+	case CV_DEC_UINT:
+		p = c->p;
+		n = c->n;
+		if (n > 0 && (p[0] & 0x80))
+			return cdc_err(err, errlen, "column '%s': negative "
+			    "BIGINT UNSIGNED", cl->name);
+		while (n > 8 && p[0] == 0) {
+			p++;
+			n--;
+		}
+		if (n > 8)
+			return cdc_err(err, errlen, "column '%s': %zu-byte value "
+			    "over UInt64", cl->name, c->n);
+		for (u = 0, i = 0; i < n; i++)
+			u = u << 8 | p[i];
+		put_le(b, u, 8);
+		return 0;
+	case CV_DEC_TEXT:
+		tmp->len = 0;
+		cdc_decimal_text(c->p, c->n, cl->scale, tmp);
+		put_str(b, tmp->p, tmp->len);
+		return 0;
+	case CV_BITS:
+		n = c->n;
+		while (n > 8 && c->p[n - 1] == 0)
+			n--;
+		if (n > 8)
+			return cdc_err(err, errlen, "column '%s': BIT wider than "
+			    "64", cl->name);
+		for (u = 0, i = n; i > 0; i--)
+			u = u << 8 | c->p[i - 1];
+		put_le(b, u, 8);
+		return 0;
+	case CV_DATE:
+		if (cl->dt64) {
+			if (c->i < DT64_MIN_DAYS || c->i > DT64_MAX_DAYS)
+				return cdc_err(err, errlen, "column '%s': date "
+				    "out of Date32's range 1900..2299",
+				    cl->name);
+			put_le(b, (uint64_t)c->i, 4);
+		} else {
+			if (c->i < 0 || c->i > 65535)
+				return cdc_err(err, errlen, "column '%s': date "
+				    "out of Date's range 1970..2149", cl->name);
+			put_le(b, (uint64_t)c->i, 2);
+		}
+		return 0;
+	case CV_TS_MS:
+		if (c->i > INT64_MAX / 1000 || c->i < INT64_MIN / 1000)
+			return cdc_err(err, errlen, "column '%s': bad time",
+			    cl->name);
+		return put_time(cl, b, c->i * 1000, err, errlen);
+	case CV_TS_US:
+		return put_time(cl, b, c->i, err, errlen);
+	case CV_TS_ISO:
+		if (parse_iso(c->p, c->n, &us) == -1)
+			return cdc_err(err, errlen, "column '%s': bad ISO 8601 "
+			    "time '%.*s'", cl->name, (int)(c->n > 40 ? 40 : c->n),
+			    (const char *)c->p);
+		return put_time(cl, b, us, err, errlen);
+	case CV_STRING:
+		put_str(b, c->p, c->n);
+		return 0;
+	case CV_FIXED:
+		if (c->n > cl->size)
+			return cdc_err(err, errlen, "column '%s': %zu bytes for "
+			    "%s", cl->name, c->n, cl->chtype);
+		cdc_buf_append(b, c->p, c->n);
+		memset(cdc_buf_reserve(b, cl->size - c->n), 0, cl->size - c->n);
+		b->len += cl->size - c->n;
+		return 0;
+	case CV_ENUM:
+		for (i = 0; i < cl->nsym; i++)
+			if (cl->symlen[i] == c->n &&
+			    memcmp(cl->sym[i], c->p, c->n) == 0)
+				break;
+		if (i == cl->nsym)
+			return cdc_err(err, errlen, "column '%s': '%.*s' is not "
+			    "a symbol of the enum", cl->name,
+			    (int)(c->n > 40 ? 40 : c->n), (const char *)c->p);
+		put_le(b, i, cl->width);
+		return 0;
+	case CV_VECTOR:
+		if (put_vector(cl, b, c) == -1)
+			return cdc_err(err, errlen, "column '%s': bad vector",
+			    cl->name);
+		return 0;
+	case CV_GEOMETRY:
+		if (put_geometry(cl, b, c) == -1)
+			return cdc_err(err, errlen, "column '%s': bad geometry",
+			    cl->name);
+		return 0;
+	}
+	return cdc_err(err, errlen, "column '%s': no conversion", cl->name);
+}
+
+/* The value a column gets for NULL when ClickHouse cannot store NULL (key
+ * columns, arrays, tuples): its type's zero. */
+static void
+put_default(const struct col *cl, struct cdc_buf *b)
+{
+	switch (cl->cv) {
+	case CV_INT:
+	case CV_ENUM:
+		put_le(b, 0, cl->width);
+		break;
+	case CV_FLOAT32:
+	case CV_DATE:
+		put_le(b, 0, cl->cv == CV_DATE && !cl->dt64 ? 2 : 4);
+		break;
+	case CV_FLOAT64:
+	case CV_DEC_UINT:
+	case CV_BITS:
+		put_le(b, 0, 8);
+		break;
+	case CV_DECIMAL:
+		put_le(b, 0, 8);
+		if (cl->width > 8)
+			put_le(b, 0, cl->width - 8);
+		else
+			b->len -= (size_t)(8 - cl->width);
+		break;
+	case CV_TS_MS:
+	case CV_TS_US:
+	case CV_TS_ISO:
+		put_le(b, 0, cl->dt64 ? 8 : 4);
+		break;
+	case CV_FIXED:
+		memset(cdc_buf_reserve(b, cl->size), 0, cl->size);
+		b->len += cl->size;
+		break;
+	case CV_GEOMETRY:
+		put_varuint(b, 0);
+		cdc_buf_putc(b, 1);
+		break;
+	case CV_STRING:
+	case CV_DEC_TEXT:
+	case CV_VECTOR:
+		put_varuint(b, 0);
+		break;
+	}
+}
+
+int
+row_encode(const struct tschema *s, const struct cell *cells,
+    uint64_t version, int deleted, int64_t ts_ms, const struct ch_caps *caps,
+    struct cdc_buf *b, char *err, size_t errlen)
+{
+	size_t start = b->len, i;
+	struct cdc_buf tmp;
+	const struct col *cl;
+	int rc = 0;
+
+	cdc_buf_init(&tmp);
+	for (i = 0; i < s->ncols; i++) {
+		cl = &s->cols[i];
+		switch (cells[i].st) {
+		case CELL_ABSENT:
+			rc = cdc_err(err, errlen, "column '%s' is not in the "
+			    "row image (partial row images need the full row)",
+			    cl->name);
+			break;
+		case CELL_NULL:
+			if (cl->nullable)
+				cdc_buf_putc(b, 1);
+			else
+				put_default(cl, b);
+			break;
+		case CELL_VALUE:
+			if (cl->nullable)
+				cdc_buf_putc(b, 0);
+			rc = put_value(cl, &cells[i], b, &tmp, err, errlen);
+			break;
+		}
+		if (rc == -1)
+			break;
+	}
+	cdc_buf_fini(&tmp);
+	if (rc == -1) {
+		b->len = start;
+		return -1;
+	}
+	put_le(b, version, 8);
+	cdc_buf_putc(b, deleted != 0);
+	if (caps->datetime64) {
+		put_le(b, (uint64_t)ts_ms, 8);
+	} else {
+		int64_t sec = floordiv(ts_ms, 1000);
+
+		put_le(b, (uint64_t)(sec < 0 ? 0 : sec > 4294967295LL ?
+					 4294967295LL : sec), 4);
+	}
+	return 0;
+}
+
+int
+row_key_equal(const struct tschema *s, const struct cell *a,
+    const struct cell *b)
+{
+	const struct cell *x, *y;
+	size_t k;
+
+	for (k = 0; k < s->nkey; k++) {
+		x = &a[s->key[k]];
+		y = &b[s->key[k]];
+		if (x->st != y->st)
+			return 0;
+		if (x->st != CELL_VALUE)
+			continue;
+		switch (s->cols[s->key[k]].av->kind) {
+		case AV_BOOLEAN:
+		case AV_INT:
+		case AV_LONG:
+		case AV_ENUM:
+			if (x->i != y->i)
+				return 0;
+			break;
+		case AV_FLOAT:
+		case AV_DOUBLE:
+			if (memcmp(&x->d, &y->d, sizeof(x->d)) != 0)
+				return 0;
+			break;
+		default:
+			if (x->n != y->n || memcmp(x->p, y->p, x->n) != 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* ---- RowBinary to JSON ----------------------------------------------- */
+
+struct rd {
+	const uint8_t *p, *end;
+	int bad;
+};
+
+static uint64_t
+get_le(struct rd *r, int width)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (r->end - r->p < width) {
+		r->bad = 1;
+		return 0;
+	}
+	for (i = width - 1; i >= 0; i--)
+		v = v << 8 | r->p[i];
+	r->p += width;
+	return v;
+}
+
+static int64_t
+get_sle(struct rd *r, int width)
+{
+	uint64_t v = get_le(r, width);
+
+	if (width < 8 && (v >> (8 * width - 1)) & 1)
+		v |= ~UINT64_C(0) << (8 * width);
+	return (int64_t)v;
+}
+
+static uint64_t
+get_varuint(struct rd *r)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	for (;;) {
+		if (r->p == r->end || shift > 63) {
+			r->bad = 1;
+			return 0;
+		}
+		v |= (uint64_t)(*r->p & 0x7f) << shift;
+		if ((*r->p++ & 0x80) == 0)
+			break;
+		shift += 7;
+	}
+	return v;
+}
+
+static const uint8_t *
+get_str(struct rd *r, size_t *n)
+{
+	uint64_t v = get_varuint(r);
+	const uint8_t *s;
+
+	if (r->bad || v > (uint64_t)(r->end - r->p)) {
+		r->bad = 1;
+		return NULL;
+	}
+	s = r->p;
+	r->p += v;
+	*n = (size_t)v;
+	return s;
+}
+
+static void
+json_time(struct cdc_buf *out, int64_t v, int scale)
+{
+	static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000,
+	    1000000, 10000000, 100000000, 1000000000};
+	int64_t sec = floordiv(v, pow10[scale]), frac = v - sec * pow10[scale];
+	int64_t days = floordiv(sec, 86400), rem = sec - days * 86400, y;
+	int m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	cdc_buf_printf(out, "\"%04" PRId64 "-%02d-%02d %02d:%02d:%02d", y, m,
+	    d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+	if (scale > 0)
+		cdc_buf_printf(out, ".%0*" PRId64, scale, frac);
+	cdc_buf_putc(out, '"');
+}
+
+static void
+json_float(struct cdc_buf *out, double d, int prec)
+{
+	if (isnan(d) || isinf(d))
+		cdc_buf_printf(out, "\"%s\"", isnan(d) ? "nan" :
+					      d > 0 ? "inf" : "-inf");
+	else
+		cdc_buf_printf(out, "%.*g", prec, d);
+}
+
+static void
+json_value(const struct col *cl, struct rd *r, struct cdc_buf *out)
+{
+	const uint8_t *s;
+	uint8_t be[32];
+	struct cdc_buf tmp;
+	uint64_t u, n, i;
+	size_t len;
+	int64_t y;
+	int m, d;
+	float f;
+	double dd;
+
+	switch (cl->cv) {
+	case CV_INT:
+		if (cl->is_signed)
+			cdc_buf_printf(out, "%" PRId64, get_sle(r, cl->width));
+		else
+			cdc_buf_printf(out, "%" PRIu64, get_le(r, cl->width));
+		break;
+	case CV_FLOAT32:
+		u = get_le(r, 4);
+		{
+			uint32_t u32 = (uint32_t)u;
+
+			memcpy(&f, &u32, 4);
+		}
+		json_float(out, f, 9);
+		break;
+	case CV_FLOAT64:
+		u = get_le(r, 8);
+		memcpy(&dd, &u, 8);
+		json_float(out, dd, 17);
+		break;
+	case CV_DECIMAL:
+		if (r->end - r->p < cl->width) {
+			r->bad = 1;
+			break;
+		}
+		for (i = 0; i < (uint64_t)cl->width; i++)
+			be[i] = r->p[cl->width - 1 - i];
+		r->p += cl->width;
+		cdc_buf_init(&tmp);
+		cdc_decimal_text(be, (size_t)cl->width, cl->scale, &tmp);
+		cdc_buf_putc(out, '"');
+		cdc_buf_append(out, tmp.p, tmp.len);
+		cdc_buf_putc(out, '"');
+		cdc_buf_fini(&tmp);
+		break;
+	case CV_DEC_UINT:
+	case CV_BITS:
+		cdc_buf_printf(out, "%" PRIu64, get_le(r, 8));
+		break;
+	case CV_DATE:
+		y = cl->dt64 ? get_sle(r, 4) : (int64_t)get_le(r, 2);
+		civil_from_days(y, &y, &m, &d);
+		cdc_buf_printf(out, "\"%04" PRId64 "-%02d-%02d\"", y, m, d);
+		break;
+	case CV_TS_MS:
+	case CV_TS_US:
+	case CV_TS_ISO:
+		if (cl->dt64)
+			json_time(out, get_sle(r, 8), cl->scale);
+		else
+			json_time(out, (int64_t)get_le(r, 4), 0);
+		break;
+	case CV_STRING:
+	case CV_DEC_TEXT:
+		s = get_str(r, &len);
+		if (s != NULL)
+			cdc_json_str(out, s, len, cl->cv == CV_STRING);
+		break;
+	case CV_FIXED:
+		if ((size_t)(r->end - r->p) < cl->size) {
+			r->bad = 1;
+			break;
+		}
+		cdc_json_str(out, r->p, cl->size, 1);
+		r->p += cl->size;
+		break;
+	case CV_ENUM:
+		u = get_le(r, cl->width);
+		if (u < cl->nsym)
+			cdc_json_str(out, (const uint8_t *)cl->sym[u],
+			    cl->symlen[u], 0);
+		else
+			cdc_buf_printf(out, "%" PRIu64, u);
+		break;
+	case CV_VECTOR:
+		n = get_varuint(r);
+		cdc_buf_putc(out, '[');
+		for (i = 0; i < n && !r->bad; i++) {
+			uint32_t u32 = (uint32_t)get_le(r, 4);
+
+			memcpy(&f, &u32, 4);
+			if (i > 0)
+				cdc_buf_putc(out, ',');
+			json_float(out, f, 9);
+		}
+		cdc_buf_putc(out, ']');
+		break;
+	case CV_GEOMETRY:
+		s = get_str(r, &len);
+		cdc_buf_puts(out, "{\"wkb\":");
+		cdc_json_str(out, s != NULL ? s : (const uint8_t *)"",
+		    s != NULL ? len : 0, 1);
+		cdc_buf_puts(out, ",\"srid\":");
+		if (get_le(r, 1))
+			cdc_buf_puts(out, "null");
+		else
+			cdc_buf_printf(out, "%" PRId64, get_sle(r, 4));
+		cdc_buf_putc(out, '}');
+		break;
+	}
+}
+
+int
+row_to_json(const struct tschema *s, const struct ch_caps *caps,
+    const uint8_t *p, size_t n, size_t *used, struct cdc_buf *out)
+{
+	struct rd r = {p, p + n, 0};
+	const struct col *cl;
+	size_t i;
+
+	cdc_buf_putc(out, '{');
+	for (i = 0; i < s->ncols && !r.bad; i++) {
+		cl = &s->cols[i];
+		cdc_json_str(out, (const uint8_t *)cl->name, strlen(cl->name), 0);
+		cdc_buf_putc(out, ':');
+		if (cl->nullable && get_le(&r, 1) != 0) {
+			cdc_buf_puts(out, "null,");
+			continue;
+		}
+		json_value(cl, &r, out);
+		cdc_buf_putc(out, ',');
+	}
+	cdc_buf_printf(out, "\"_version\":%" PRIu64, get_le(&r, 8));
+	cdc_buf_printf(out, ",\"_deleted\":%" PRIu64 ",\"_ts\":", get_le(&r, 1));
+	if (caps->datetime64)
+		json_time(out, get_sle(&r, 8), 3);
+	else
+		json_time(out, (int64_t)get_le(&r, 4), 0);
+	cdc_buf_putc(out, '}');
+	*used = (size_t)(r.p - p);
+	return r.bad ? -1 : 0;
+}
+
+void
+row_cells_json(const struct tschema *s, const struct cell *cells,
+    struct cdc_buf *out)
+{
+	const struct col *cl;
+	const struct cell *c;
+	size_t i;
+
+	cdc_buf_putc(out, '{');
+	for (i = 0; i < s->ncols; i++) {
+		cl = &s->cols[i];
+		c = &cells[i];
+		if (i > 0)
+			cdc_buf_putc(out, ',');
+		cdc_json_str(out, (const uint8_t *)cl->name, strlen(cl->name), 0);
+		cdc_buf_putc(out, ':');
+		if (c->st != CELL_VALUE) {
+			cdc_buf_puts(out, c->st == CELL_NULL ? "null" :
+							       "\"(absent)\"");
+			continue;
+		}
+		switch (cl->av->kind) {
+		case AV_BOOLEAN:
+		case AV_INT:
+		case AV_LONG:
+		case AV_ENUM:
+			cdc_buf_printf(out, "%" PRId64, c->i);
+			break;
+		case AV_FLOAT:
+		case AV_DOUBLE:
+			json_float(out, c->d, 17);
+			break;
+		default:
+			cdc_json_str(out, c->p, c->n, 1);
+		}
+	}
+	cdc_buf_putc(out, '}');
+}
