@@ -105,5 +105,24 @@ demo: deps all
 clean:
 	rm -rf build bin
 
-.PHONY: all check test deps demo clean
+# The binlog decoder under libFuzzer (clang), seeded with the fixture
+# binlogs; FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR = build/fuzz
+fuzz:
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$(MAKE) BUILD=$(FUZZ_DIR)/obj NOLINK=1 CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	    $(FUZZ_DIR)/obj/libcdc.a $(FUZZ_DIR)/obj/libbinlog2avro.a
+	clang -O1 -g -fsanitize=fuzzer,address,undefined -Icommon -Ibinlog2avro \
+	    -o $(FUZZ_DIR)/fuzz_binlog tests/fuzz/fuzz_binlog.c \
+	    $(FUZZ_DIR)/obj/libbinlog2avro.a $(FUZZ_DIR)/obj/libcdc.a $(LIBS)
+	@find ../shared/fixtures/binlog -type f -size -2M \
+	    ! -name '*.md' ! -name '*.txt' ! -name '*.sql' ! -name '*.result' \
+	    -exec cp -n {} $(FUZZ_DIR)/corpus/ \; 2>/dev/null || true
+	$(FUZZ_DIR)/fuzz_binlog -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=1048576 -rss_limit_mb=1024 \
+	    -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus
+
+.PHONY: all check test deps demo clean fuzz
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -276,8 +276,10 @@ query_event(struct b2a_decoder *d, int type, const uint8_t *p, size_t n,
 	qn = n - (size_t)(q - p);
 	cdc_buf_init(&qb);
 	if (type == EV_MARIA_QUERY_COMPRESSED) {
-		if (uncompress_query(q, qn, &qb, err, errlen) == -1)
+		if (uncompress_query(q, qn, &qb, err, errlen) == -1) {
+			cdc_buf_fini(&qb);
 			return -1;
+		}
 		q = qb.p;
 		qn = qb.len;
 	}

@@ -1,0 +1,50 @@
+/* libFuzzer target for binlog2avro's decoder: the input is a binlog file
+ * (magic optional), split into events by their header sizes as main.c does,
+ * decoded into a stream written to /dev/null. Build and run: make fuzz. */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "binlog.h"
+#include "log.h"
+#include "stream.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int devnull = -1;
+	struct b2a_options o = {"cdc", -1, 4, -1, -1, 1 << 20};
+	struct cdc_writer *w;
+	struct b2a_decoder *d;
+	char err[CDC_ERRLEN];
+	size_t off = 0;
+	uint32_t len;
+	int io;
+
+	if (devnull == -1) {
+		devnull = open("/dev/null", O_WRONLY);
+		cdc_verbosity = -1; /* no log lines while fuzzing */
+	}
+	if (size >= 4 && memcmp(data, "\xfe" "bin", 4) == 0)
+		off = 4;
+	w = cdc_writer_new(devnull, "fuzz", CDC_CODEC_NULL, NULL, 0);
+	d = b2a_decoder_new(&o, w);
+	b2a_decoder_file(d, "fuzz.000001");
+	while (size - off >= 19) {
+		len = (uint32_t)b2a_le(data + off + 9, 4);
+		if (len < 19 || len > size - off)
+			break;
+		if (b2a_decoder_event(d, data + off, len, off, &io, err,
+			sizeof(err)) == -1)
+			break;
+		off += len;
+	}
+	cdc_writer_discard(w);
+	b2a_decoder_free(d);
+	cdc_writer_free(w);
+	return 0;
+}
