@@ -13,7 +13,11 @@
 #include "decimal.h"
 
 #define DAY_US (86400LL * 1000000LL)
-/* DateTime64's range on current servers: 1900-01-01 .. 2299-12-31. */
+/* DateTime64's range on current servers: 1900-01-01 .. 2299-12-31. Date
+ * and DateTime are stored to 2149 and 2106, but 18.16's date tables end
+ * with 2105: later values would read back wrong. */
+#define DATE_MAX_DAYS 49709
+#define DATETIME_MAX 4291747199LL
 #define DT64_MIN_DAYS (-25567)
 #define DT64_MAX_DAYS 120529
 
@@ -382,9 +386,9 @@ put_time(const struct col *cl, struct cdc_buf *b, int64_t us, char *err,
 		return 0;
 	}
 	v = floordiv(us, 1000000);
-	if (v < 0 || v > 4294967295LL)
+	if (v < 0 || v > DATETIME_MAX)
 		return cdc_err(err, errlen, "column '%s': time out of "
-		    "DateTime's range 1970..2106", cl->name);
+		    "DateTime's range 1970..2105", cl->name);
 	put_le(b, (uint64_t)v, 4);
 	return 0;
 }
@@ -563,9 +567,9 @@ put_value(const struct col *cl, const struct cell *c, struct cdc_buf *b,
 				    cl->name);
 			put_le(b, (uint64_t)c->i, 4);
 		} else {
-			if (c->i < 0 || c->i > 65535)
+			if (c->i < 0 || c->i > DATE_MAX_DAYS)
 				return cdc_err(err, errlen, "column '%s': date "
-				    "out of Date's range 1970..2149", cl->name);
+				    "out of Date's range 1970..2105", cl->name);
 			put_le(b, (uint64_t)c->i, 2);
 		}
 		return 0;
@@ -711,8 +715,8 @@ row_encode(const struct tschema *s, const struct cell *cells,
 	} else {
 		int64_t sec = floordiv(ts_ms, 1000);
 
-		put_le(b, (uint64_t)(sec < 0 ? 0 : sec > 4294967295LL ?
-					 4294967295LL : sec), 4);
+		put_le(b, (uint64_t)(sec < 0 ? 0 : sec > DATETIME_MAX ?
+					 DATETIME_MAX : sec), 4);
 	}
 	return 0;
 }

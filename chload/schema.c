@@ -417,12 +417,12 @@ map_type(struct compiler *c, const struct ch_caps *caps, json_t *f,
 	if (strcmp(cn, "io.debezium.time.Timestamp") == 0 ||
 	    strcmp(lt, "timestamp-millis") == 0) {
 		cl->cv = CV_TS_MS;
-		return datetime_type(caps, cl, type_arg(ct, 3));
+		return datetime_type(caps, cl, type_arg(ct, ct != NULL ? 0 : 3));
 	}
 	if (strcmp(cn, "io.debezium.time.MicroTimestamp") == 0 ||
 	    strcmp(lt, "timestamp-micros") == 0) {
 		cl->cv = CV_TS_US;
-		return datetime_type(caps, cl, type_arg(ct, 6));
+		return datetime_type(caps, cl, type_arg(ct, ct != NULL ? 0 : 6));
 	}
 	if (strcmp(cn, "io.debezium.time.ZonedTimestamp") == 0) {
 		cl->cv = CV_TS_ISO;

@@ -184,7 +184,8 @@ class Col:
             # column's scale.
             m = re.search(r"\((\d+)(?:,\s*(\d+))?\)", t)
             s = int(m.group(2) or 0) if m else 0
-            return decimal.Decimal(v).quantize(decimal.Decimal(1).scaleb(-s))
+            ctx = decimal.Context(prec=100)
+            return decimal.Decimal(v).quantize(decimal.Decimal(1).scaleb(-s), context=ctx)
         if base == "bit" and _arg(t, 1) > 1 and isinstance(v, int):
             return v.to_bytes((_arg(t, 1) + 7) // 8, "little")
         if base == "date" and isinstance(v, datetime.date):

@@ -12,7 +12,12 @@ PFX=$(printf '%s_%s_%s' "$TNAME" "$$" "$RANDOM" | tr -c 'A-Za-z0-9_\n' _)
 # stably by topic and key: two streams give the same output exactly when
 # they have the same changes, byte for byte, in the same order per key.
 perkey() {
-	"$BIN/streamcat" -r "$1" | LC_ALL=C awk '
+	"$BIN/streamcat" -r "$1" | perkey_lines
+}
+
+# perkey_lines: the same for streamcat -r lines on stdin.
+perkey_lines() {
+	LC_ALL=C awk '
 	    index($0, "{\"kind\":\"change\"") == 1 {
 		i = index($0, ",\"value\":")
 		print substr($0, 1, i) "\t" $0

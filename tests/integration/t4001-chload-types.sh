@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# chload: every MySQL type of docs/stream.md 4.3, with edge values, through
+# binlog2avro-shaped schemas into ClickHouse, checked value by value; the
+# mapping of docs/chload.md for both server paths (--dry-run of a new one).
+. "$(dirname "$0")/lib.sh"
+need_stack
+PY=/usr/bin/python3
+db=t4_types_$$
+ch() { curl -sS --fail-with-body "$CDC_CLICKHOUSE_URL" --data-binary "$1"; }
+trap 'ch "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$T"' EXIT
+
+PYTHONPATH=$ROOT/tests/integration $PY - "$db" >"$T/s.avro" <<'PYEOF'
+import sys, datetime as dt
+from decimal import Decimal as D
+import envstream as es
+db = sys.argv[1]
+cols = [
+    es.Col("id", "int", key=1),
+    es.Col("ti", "tinyint", True), es.Col("tiu", "tinyint unsigned", True),
+    es.Col("si", "smallint", True), es.Col("siu", "smallint unsigned", True),
+    es.Col("mi", "mediumint", True), es.Col("miu", "mediumint unsigned", True),
+    es.Col("i", "int", True), es.Col("iu", "int unsigned", True),
+    es.Col("bi", "bigint", True), es.Col("biu", "bigint unsigned", True),
+    es.Col("d", "decimal(10,2)", True), es.Col("d65", "decimal(65,30)", True),
+    es.Col("d38", "decimal(38,10)", True),
+    es.Col("f", "float", True), es.Col("db", "double", True),
+    es.Col("b1", "bit(1)", True), es.Col("b12", "bit(12)", True),
+    es.Col("y", "year", True), es.Col("dt", "date", True),
+    es.Col("tm", "time(6)", True), es.Col("dt0", "datetime", True),
+    es.Col("dt6", "datetime(6)", True), es.Col("ts3", "timestamp(3)", True),
+    es.Col("c", "char(3)", True), es.Col("vc", "varchar(20)", True),
+    es.Col("tx", "text", True), es.Col("bn", "binary(3)", True),
+    es.Col("vb", "varbinary(10)", True), es.Col("e", "enum('a','b''c','x y')", True),
+    es.Col("st", "set('p','q')", True), es.Col("js", "json", True),
+    es.Col("g", "point", True), es.Col("v", "vector(3)", True),
+]
+t = es.Table(db, "types", cols)
+rows = [
+  {"id": 1, "ti": -128, "tiu": 255, "si": -32768, "siu": 65535, "mi": -8388608,
+   "miu": 16777215, "i": -2147483648, "iu": 4294967295, "bi": -9223372036854775808,
+   "biu": 18446744073709551615, "d": D("-99999999.99"),
+   "d65": D("-99999999999999999999999999999999999.999999999999999999999999999999"),
+   "d38": D("9999999999999999999999999999.9999999999"),
+   "f": 3.4028234663852886e38, "db": -1.7976931348623157e308, "b1": True, "b12": 0xfff,
+   "y": 2155, "dt": dt.date(2105, 12, 31), "tm": dt.timedelta(hours=838, minutes=59, seconds=59),
+   "dt0": dt.datetime(2105, 12, 31, 23, 59, 59), "dt6": dt.datetime(1970, 1, 1, 0, 0, 0, 999999),
+   "ts3": dt.datetime(2038, 1, 19, 3, 14, 7, 499000), "c": "abc", "vc": "h\u00e9llo \u20ac \U0001F600",
+   "tx": "tab\there\nnl \\ 'q' \"dq\"", "bn": b"\x00\xff", "vb": b"\x00\x01\xfe\xff",
+   "e": "b'c", "st": "p,q", "js": '{"k": [1, 2]}', "g": {"wkb": b"\x01\x01\x00", "srid": 4326},
+   "v": [1.5, -2.0, 0.0]},
+  {"id": 2, "ti": 127, "tiu": 0, "si": 32767, "siu": 0, "mi": 8388607, "miu": 0,
+   "i": 2147483647, "iu": 0, "bi": 9223372036854775807, "biu": 0, "d": D("0.01"),
+   "d65": D("0"), "d38": D("-0.0000000001"), "f": -0.0, "db": 5e-324, "b1": False, "b12": 0,
+   "y": 0, "dt": dt.date(1970, 1, 1), "tm": -dt.timedelta(hours=838, minutes=59, seconds=59),
+   "dt0": dt.datetime(1970, 1, 1), "dt6": dt.datetime(2024, 5, 1, 10, 20, 30, 123456),
+   "ts3": dt.datetime(1970, 1, 1, 0, 0, 1), "c": "", "vc": "", "tx": "", "bn": b"abc",
+   "vb": b"", "e": "", "st": "", "js": "null", "g": {"wkb": b"", "srid": None}, "v": []},
+  {"id": 3},
+  {"id": 4, "dt": dt.date(1969, 12, 31)},
+  {"id": 5, "dt0": dt.datetime(2106, 1, 1)},
+]
+with es.Stream(sys.stdout.buffer) as s:
+    for r in rows:
+        s.insert(t, r)
+    s.commit()
+PYEOF
+rc=0
+"$BIN/chload" --url "$CDC_CLICKHOUSE_URL" --dead-letter "$T/dead" <"$T/s.avro" >"$T/out" 2>"$T/err" || rc=$?
+check_eq "loads every type (exit 0)" "$rc" 0
+check "nothing on stdout" test ! -s "$T/out"
+check_eq "out-of-range dates go to the dead-letter file" "$(cut -c1-200 "$T/dead" | sed -E 's/"row":.*//')" \
+"{\"database\":\"$db\",\"table\":\"types\",\"version\":104,\"error\":\"column 'dt': date out of Date's range 1970..2105\",
+{\"database\":\"$db\",\"table\":\"types\",\"version\":105,\"error\":\"column 'dt0': time out of DateTime's range 1970..2105\","
+check "dead letters keep the row" grep -q '"row":{"id":4,' "$T/dead"
+check "stderr says rows were rejected" grep -q "rejected: column 'dt'" "$T/err"
+check_eq "the other rows are in" "$(ch "SELECT count() FROM $db.types")" 3
+
+q() { ch "SELECT $1 FROM $db.types WHERE id = $2 FORMAT TabSeparated" 2>&1; }
+cmp1() { check_eq "$1 $2" "$(q "$2" "$3")" "$4"; }
+# Types: name, ClickHouse type.
+check_eq "column types (18.16 path)" "$(ch "SELECT name, type FROM system.columns WHERE database = '$db' AND table = 'types' FORMAT TabSeparated" | tr '\t\n' '=;')" \
+"id=Int32;ti=Nullable(Int8);tiu=Nullable(UInt8);si=Nullable(Int16);siu=Nullable(UInt16);mi=Nullable(Int32);miu=Nullable(UInt32);i=Nullable(Int32);iu=Nullable(UInt32);bi=Nullable(Int64);biu=Nullable(UInt64);d=Nullable(Decimal(10, 2));d65=Nullable(String);d38=Nullable(Decimal(38, 10));f=Nullable(Float32);db=Nullable(Float64);b1=Nullable(UInt8);b12=Nullable(UInt64);y=Nullable(UInt16);dt=Nullable(Date);tm=Nullable(Int64);dt0=Nullable(DateTime('UTC'));dt6=Nullable(DateTime('UTC'));ts3=Nullable(DateTime('UTC'));c=Nullable(String);vc=Nullable(String);tx=Nullable(String);bn=Nullable(FixedString(3));vb=Nullable(String);e=Nullable(Enum8('' = 0, 'a' = 1, 'b\\\\'c' = 2, 'x y' = 3));st=Nullable(String);js=Nullable(String);g=Tuple(String, Nullable(Int32));v=Array(Float32);_version=UInt64;_deleted=UInt8;_ts=DateTime('UTC');"
+
+cmp1 max "ti, tiu, si, siu" 1 "$(printf -- '-128\t255\t-32768\t65535')"
+cmp1 max "mi, miu, i, iu" 1 "$(printf -- '-8388608\t16777215\t-2147483648\t4294967295')"
+cmp1 max "bi, biu" 1 "$(printf -- '-9223372036854775808\t18446744073709551615')"
+cmp1 other "ti, tiu, si, siu, mi, miu, i, iu, bi, biu" 2 "$(printf -- '127\t0\t32767\t0\t8388607\t0\t2147483647\t0\t9223372036854775807\t0')"
+cmp1 max "d, d65, d38" 1 "$(printf -- '-99999999.99\t-99999999999999999999999999999999999.999999999999999999999999999999\t9999999999999999999999999999.9999999999')"
+cmp1 small "d, d65, d38" 2 "$(printf -- '0.01\t0.000000000000000000000000000000\t-0.0000000001')"
+cmp1 edge "f, db" 1 "$(printf -- '3.4028235e38\t-1.7976931348623157e308')"
+cmp1 edge "f, db" 2 "$(printf -- '-0\t5e-324')"
+cmp1 bits "b1, b12" 1 "$(printf -- '1\t4095')"
+cmp1 bits "b1, b12" 2 "$(printf -- '0\t0')"
+cmp1 max "y, dt, tm" 1 "$(printf -- '2155\t2105-12-31\t3020399000000')"
+# 18.16 prints day 0 and second 0 as 0000-00-00: compare the numbers.
+cmp1 min "y, toUInt16(dt), tm" 2 "$(printf -- '0\t0\t-3020399000000')"
+cmp1 max "dt0, toUInt32(dt6), ts3" 1 "$(printf -- '2105-12-31 23:59:59\t0\t2038-01-19 03:14:07')"
+cmp1 other "toUInt32(dt0), dt6, ts3" 2 "$(printf -- '0\t2024-05-01 10:20:30\t1970-01-01 00:00:01')"
+cmp1 text "c, vc, hex(tx)" 1 "$(printf -- 'abc\th\303\251llo \342\202\254 \360\237\230\200\t%s' "$(printf 'tab\there\nnl \\ '"'"'q'"'"' "dq"' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)")"
+cmp1 binary "hex(bn), hex(vb)" 1 "$(printf -- '00FF00\t0001FEFF')"
+cmp1 binary "hex(bn), hex(vb)" 2 "$(printf -- '616263\t')"
+cmp1 enum "hex(toString(e)), st, js" 1 "$(printf -- "622763\tp,q\t{\"k\": [1, 2]}")"
+cmp1 enum "toInt8(e), st, js" 2 "$(printf -- '0\t\tnull')"
+cmp1 geometry "hex(tupleElement(g, 1)), tupleElement(g, 2), v" 1 "$(printf -- '010100\t4326\t[1.5,-2,0]')"
+cmp1 geometry "hex(tupleElement(g, 1)), tupleElement(g, 2), v" 2 "$(printf -- '\t\\N\t[]')"
+cmp1 nulls "ti, biu, d65, f, dt, dt6, vc, bn, e, js" 3 "$(printf -- '\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N')"
+cmp1 metadata "_version, _deleted, _ts" 1 "$(printf -- '101\t0\t2023-11-14 22:13:20')"
+
+# The new-server path, from --dry-run with an assumed version.
+"$BIN/chload" --dry-run --server-version 24.3 <"$T/s.avro" >"$T/dry" 2>"$T/dry.err" || true
+create=$(grep '^CREATE TABLE IF NOT EXISTS `'"$db"'`.`types`' "$T/dry")
+for want in '`d65` Nullable(Decimal(65, 30))' '`dt` Nullable(Date32)' \
+    '`dt0` Nullable(DateTime64(0, '"'UTC'"'))' '`dt6` Nullable(DateTime64(6, '"'UTC'"'))' \
+    '`ts3` Nullable(DateTime64(3, '"'UTC'"'))' '`st` Nullable(LowCardinality(String))' \
+    '`_ts` DateTime64(3, '"'UTC'"')' 'ReplacingMergeTree(`_version`, `_deleted`)' \
+    'non_replicated_deduplication_window'; do
+	case $create in
+	*"$want"*) t_ok "24.3 path has $want" ;;
+	*) t_fail "24.3 path has $want" "$create" ;;
+	esac
+done
+check "24.3 dry run keeps fractions" grep -q '"dt6":"2024-05-01 10:20:30.123456"' "$T/dry"
