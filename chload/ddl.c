@@ -683,6 +683,44 @@ drop_table(struct loader *l, const char *db, const char *name,
 	return rc;
 }
 
+/* Copies the rows of a into b, for the columns they share. */
+static int
+merge_into(struct loader *l, struct table *a, struct table *b)
+{
+	struct cdc_buf ra, rb, cols, sql;
+	struct srvcol *ca = NULL, *cb = NULL;
+	size_t na = 0, nb = 0, i;
+	int rc;
+
+	cdc_buf_init(&ra);
+	cdc_buf_init(&rb);
+	cdc_buf_init(&cols);
+	cdc_buf_init(&sql);
+	rc = server_columns(l, a, &ra, &ca, &na);
+	if (rc == 0)
+		rc = server_columns(l, b, &rb, &cb, &nb);
+	for (i = 0; rc == 0 && i < na; i++) {
+		if (find_col(cb, nb, ca[i].name) == NULL)
+			continue;
+		if (cols.len > 0)
+			cdc_buf_puts(&cols, ", ");
+		qident(&cols, ca[i].name);
+	}
+	if (rc == 0 && cols.len > 0) {
+		cdc_buf_putc(&cols, '\0');
+		cdc_buf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s",
+		    b->qname, (char *)cols.p, (char *)cols.p, a->qname);
+		rc = ddl_exec(l, buf_str(&sql));
+	}
+	free(ca);
+	free(cb);
+	cdc_buf_fini(&ra);
+	cdc_buf_fini(&rb);
+	cdc_buf_fini(&cols);
+	cdc_buf_fini(&sql);
+	return rc;
+}
+
 static int
 rename_table(struct loader *l, const char *db, const char *name,
     const char *db2, const char *name2, const char *pos)
@@ -712,8 +750,20 @@ rename_table(struct loader *l, const char *db, const char *name,
 	qident(&sql, b->chdb);
 	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
 		goto out;
+	if ((rc = engine_of(l, b->chdb, b->chname, &eng)) != 0)
+		goto out;
 	sql.len = 0;
-	cdc_buf_printf(&sql, "RENAME TABLE %s TO %s", a->qname, b->qname);
+	if (!l->o.dry_run && eng.p[0] != '\0') {
+		/* A replay: the rename happened before and the replay made
+		 * the old table again. Its rows join the new one (versions
+		 * keep the newest) and it goes. */
+		if ((rc = merge_into(l, a, b)) != 0)
+			goto out;
+		cdc_buf_printf(&sql, "DROP TABLE %s", a->qname);
+	} else {
+		cdc_buf_printf(&sql, "RENAME TABLE %s TO %s", a->qname,
+		    b->qname);
+	}
 	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
 		goto out;
 	sql.len = 0;

@@ -312,6 +312,13 @@ class Table:
         self._schemas["key"] = (avro.schema.parse(json.dumps(k)), json.dumps(k))
         return self._schemas["key"]
 
+    def key(self, row):
+        """The single-object encoded key of a row."""
+        ks = self.key_schema()
+        keys = sorted((c for c in self.cols if c.key), key=lambda c: c.key)
+        return _soe(ks[0], dict(zip([f.name for f in ks[0].fields],
+                                    [c.datum(row.get(c.name)) for c in keys])))
+
     def image(self, row, partial):
         out = {}
         for c, n in zip(self.cols, self._names()):
@@ -396,10 +403,7 @@ class Stream:
         key = None
         kr = key_row or after or before
         if ks is not None and kr is not None:
-            key = _soe(ks[0], dict(zip(
-                [f.name for f in ks[0].fields],
-                [c.datum(kr.get(c.name)) for c in sorted(
-                    (c for c in table.cols if c.key), key=lambda c: c.key)])))
+            key = table.key(kr)
         self.w.append({"topic": table.topic, "key": key,
                        "value": _soe(vs[0], value), "position": self._pos(),
                        "version": version})
@@ -421,8 +425,7 @@ class Stream:
         return self.change(table, "t", **kw)
 
     def tombstone(self, table, key_row):
-        ks = table.key_schema()
-        self.w.append({"topic": table.topic, "key": _soe(ks[0], table.image(key_row, False)),
+        self.w.append({"topic": table.topic, "key": table.key(key_row),
                        "value": None, "position": self._pos(), "version": self.version})
 
     def commit(self, position=None, version=None, ts_ms=None):
