@@ -149,8 +149,10 @@ setup(struct ch *c, CURL *e, const char *url, struct cdc_buf *resp,
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->conf.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (c->conf.user != NULL)
-		curl_easy_setopt(e, CURLOPT_USERNAME, c->conf.user);
+	/* Basic authentication needs a user name to go with a password. */
+	if (c->conf.user != NULL || c->conf.password != NULL)
+		curl_easy_setopt(e, CURLOPT_USERNAME,
+		    c->conf.user != NULL ? c->conf.user : "default");
 	if (c->conf.password != NULL)
 		curl_easy_setopt(e, CURLOPT_PASSWORD, c->conf.password);
 	errbuf[0] = '\0';

@@ -267,6 +267,7 @@ static struct table *
 table_for(struct loader *l, struct tschema *s)
 {
 	struct table *t = loader_table(l, s->db, s->table);
+	int rc;
 
 	if (t == NULL) {
 		t = cdc_xcalloc(1, sizeof(*t));
@@ -275,7 +276,8 @@ table_for(struct loader *l, struct tschema *s)
 		batch_init(&t->fill);
 		batch_init(&t->flight);
 		ddl_names(l, t);
-		if (ddl_sync_table(l, t, s, NULL) != 0) {
+		if ((rc = ddl_sync_table(l, t, s, NULL)) != 0) {
+			l->rc = rc;
 			table_free(t);
 			return NULL;
 		}
@@ -295,8 +297,11 @@ table_for(struct loader *l, struct tschema *s)
 		return t;
 	}
 	/* New columns: what is buffered goes out with the old ones first. */
-	if (loader_drain(l, t) != 0 || ddl_sync_table(l, t, s, t->schema) != 0)
+	if ((rc = loader_drain(l, t)) != 0 ||
+	    (rc = ddl_sync_table(l, t, s, t->schema)) != 0) {
+		l->rc = rc;
 		return NULL;
+	}
 	t->schema = s;
 	set_insert_sql(t);
 	return t;

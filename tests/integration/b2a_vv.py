@@ -209,14 +209,22 @@ def render(v, field, vtype, theirs):
         nbits = int(re.search(r"\((\d+)\)", vtype)[1])
         x = int(v) if isinstance(v, bool) else int.from_bytes(as_bytes(v), "little")
         return ("b'%s'" % format(x, "0%db" % nbits)).encode(), ""
-    if base == "ENUM":
-        allowed = t["connect.parameters"]["allowed"].split(",")
-        return str(allowed.index(v) + 1 if v != "" else 0).encode(), ""
-    if base == "SET":
-        allowed = t["connect.parameters"]["allowed"].split(",")
-        mask = 0
-        for s in (v.split(",") if v else []):
-            mask |= 1 << allowed.index(s)
+    if base in ("ENUM", "SET"):
+        # without the table map's symbols, ours carries the number
+        allowed = [a for a in t["connect.parameters"]["allowed"].split(",") if a]
+        if not allowed and re.fullmatch(r"\d+", v):
+            n = int(v)
+        elif base == "ENUM":
+            n = allowed.index(v) + 1 if v in allowed else 0 if v == "" else None
+        else:
+            n = 0
+            for s in (v.split(",") if v else []):
+                n = n | 1 << allowed.index(s) if s in allowed and n is not None else None
+        if n is None:
+            return ("%r not among the symbols %r" % (v, allowed)).encode(), ""
+        if base == "ENUM":
+            return str(n).encode(), ""
+        mask = n
         nbytes = int(re.search(r"\((\d+) bytes?\)", vtype)[1])
         return ("b'%s'" % format(mask, "0%db" % (nbytes * 8))).encode(), ""
     if base == "GEOMETRY":
@@ -455,5 +463,10 @@ if __name__ == "__main__":
     if sys.argv[1] == "compare":
         sys.exit(cmd_compare(sys.argv[2:]))
     if sys.argv[1] == "fixture":
-        sys.exit(cmd_fixture(sys.argv[2:]))
+        try:
+            sys.exit(cmd_fixture(sys.argv[2:]))
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            print("not ok %s: %s: comparison failed: %s: %s" % (
+                sys.argv[2], sys.argv[3], type(e).__name__, e))
+            sys.exit(1)
     raise SystemExit("usage: b2a_vv.py compare TNAME LABEL VV JSONL [--db DB]...")

@@ -71,9 +71,13 @@ recorded() {
 	mysql-cdc-rs/*) t=$d/dump.txt ;;
 	esac
 	# only -vv text (typed column lines) can be compared value by value
-	if [ -n "$t" ] && [ -f "$FIX/$t" ] &&
-		{ iconv -f UTF-16LE -t UTF-8 "$FIX/$t" 2>/dev/null || cat "$FIX/$t"; } |
-		grep -aq '^###   @[0-9]*=.* /\* .* meta='; then
+	[ -n "$t" ] && [ -f "$FIX/$t" ] || return 0
+	if [ "$(head -c2 "$FIX/$t" | od -An -tx1 | tr -d ' \n')" = fffe ]; then
+		iconv -f UTF-16LE -t UTF-8 "$FIX/$t"
+	else
+		cat "$FIX/$t"
+	fi | tr -d '\r' >"$T/rec.txt"
+	if grep -aq '^###   @[0-9]*=.* /\* .* meta=' "$T/rec.txt"; then
 		printf '%s\n' "$t"
 	fi
 }
@@ -134,7 +138,8 @@ while IFS= read -r path; do
 			rc=0
 			"$B2A" "$path" >/dev/null 2>"$T/err" || rc=$?
 			nonbin=$((nonbin + 1))
-			if [ "$rc" != 65 ] || ! grep -q "$rel: not a binlog file (bad magic)" "$T/err"; then
+			if [ "$rc" != 65 ] || ! grep -qF "$rel" "$T/err" ||
+				! grep -qE 'bad magic|empty' "$T/err"; then
 				nonbin_bad="$nonbin_bad $rel(exit $rc)"
 			fi
 		fi
@@ -142,9 +147,9 @@ while IFS= read -r path; do
 	esac
 done < <(find "$FIX" -type f | LC_ALL=C sort)
 if [ -z "$nonbin_bad" ]; then
-	t_ok "$nonbin files that are not binlogs: exit 65, 'FILE: not a binlog file (bad magic)'"
+	t_ok "$nonbin files that are not binlogs: exit 65 naming the file: bad magic (or empty)"
 else
-	t_fail "files that are not binlogs are refused with 65 and 'bad magic'" "$nonbin_bad"
+	t_fail "files that are not binlogs are refused with 65 naming the file: bad magic (or empty)" "$nonbin_bad"
 fi
 
 # Sets of files decoded in one run: one stream, versions growing across the
