@@ -110,7 +110,7 @@ decode() {
 		vvfile=$FIX/$ref
 	elif [ -n "$MBL" ] && "$MBL" -vv --base64-output=decode-rows "$f" >"$T/vv.txt" 2>/dev/null; then
 		vvfile=$T/vv.txt
-		ref="$(basename "$MBL") of today"
+		ref="$(basename "$MBL") on this machine"
 	fi
 	if [ -n "$ref" ]; then
 		$PY "$VV" fixture "$TNAME" "$label" "$T/out.json" "$vvfile" "$ref" || true
