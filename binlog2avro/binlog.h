@@ -141,6 +141,7 @@ struct b2a_column {
 	int key;       /* 1-based position in the primary key, 0 if none */
 	enum b2a_kind kind;
 	int zero_date_null; /* the Avro type is nullable for zero dates */
+	int convert;        /* text needs iconv to become UTF-8 */
 	char *cdc_type;     /* MySQL type text */
 };
 
@@ -156,7 +157,8 @@ struct b2a_table {
 	char *key_schema, *value_schema, *partial_schema;
 	uint64_t key_fp, value_fp, partial_fp;
 	int64_t order; /* data_collection_order in the transaction */
-	char *signature; /* identity of the definition, to reuse schemas */
+	uint8_t *raw; /* the table map event's body, to recognise repeats */
+	size_t rawlen;
 };
 
 struct b2a_options {

@@ -41,6 +41,9 @@ struct b2a_decoder {
 	char *query; /* ANNOTATE_ROWS / ROWS_QUERY text, or NULL */
 	int64_t total_order;
 	int64_t trx_version;
+	char trx_id[600]; /* transaction.id, made at its first change */
+	char ev_pos[600]; /* position text of the rows event */
+	int64_t ev_now;   /* processing time of the rows event */
 
 	/* Inside a TRANSACTION_PAYLOAD: rows count across its events. */
 	int in_payload;
@@ -51,6 +54,7 @@ struct b2a_decoder {
 	int64_t last_version;
 
 	struct cdc_buf key, val, row, tmp;
+	struct cdc_buf src_pre, src_post; /* source record around 'row' */
 	uint64_t events, changes, commits, skipped;
 	int io_error;
 };

@@ -30,6 +30,8 @@ b2a_decoder_new(const struct b2a_options *o, struct cdc_writer *w)
 	cdc_buf_init(&d->val);
 	cdc_buf_init(&d->row);
 	cdc_buf_init(&d->tmp);
+	cdc_buf_init(&d->src_pre);
+	cdc_buf_init(&d->src_post);
 	return d;
 }
 
@@ -51,6 +53,8 @@ b2a_decoder_free(struct b2a_decoder *d)
 	cdc_buf_fini(&d->val);
 	cdc_buf_fini(&d->row);
 	cdc_buf_fini(&d->tmp);
+	cdc_buf_fini(&d->src_pre);
+	cdc_buf_fini(&d->src_post);
 	free(d);
 }
 
@@ -122,6 +126,7 @@ b2a_trx_begin(struct b2a_decoder *d)
 	d->trx_pos = d->pos;
 	d->total_order = 0;
 	d->trx_version = d->last_version;
+	d->trx_id[0] = '\0';
 	for (i = 0; i < d->ntables; i++)
 		d->tables[i]->order = 0;
 	cdc_writer_hold(d->w, d->o.hold_limit);
@@ -555,6 +560,12 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		gtid_done(d);
 		return commit(d, err, errlen);
 	case EV_TABLE_MAP:
+		/* MariaDB and MySQL repeat the table map before every
+		 * statement: an identical one changes nothing. */
+		for (size_t i = 0; i < d->ntables; i++)
+			if (d->tables[i]->rawlen == n &&
+			    memcmp(d->tables[i]->raw, p, n) == 0)
+				return 0;
 		t = b2a_table_parse(p, n, d->posthdr[EV_TABLE_MAP] != 6,
 		    d->o.prefix, err, errlen);
 		if (t == NULL)

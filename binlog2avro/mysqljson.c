@@ -358,8 +358,9 @@ time_text(unsigned ftype, const uint8_t *p, struct cdc_buf *out)
 		    (unsigned)(ip % 64), frac);
 	} else {
 		uint64_t ymd = ip >> 17, ym = ymd >> 5, hms = ip % (1u << 17);
-		unsigned year = (unsigned)(ym / 13), month = (unsigned)(ym % 13),
-			 day = (unsigned)(ymd % 32);
+		unsigned year = (unsigned)(ym / 13);
+		unsigned month = (unsigned)(ym % 13);
+		unsigned day = (unsigned)(ymd % 32);
 
 		/* my_datetime_to_str() ignores the sign. */
 		if (ftype == FT_DATE)
@@ -548,7 +549,7 @@ b2a_json_double_text(double x, struct cdc_buf *out)
 {
 	char dig[24], b[64];
 	size_t len, n = 0, i;
-	int decpt, width, exp_len, have_space, force_e, neg;
+	int decpt, width, exp_len, flen, have_space, force_e, neg;
 
 	if (!isfinite(x)) {
 		/* dtoa() reports overflow and my_gcvt() prints "0". */
@@ -566,9 +567,14 @@ b2a_json_double_text(double x, struct cdc_buf *out)
 	}
 	exp_len = 1 + (decpt >= 101 || decpt <= -99) +
 	    (decpt >= 11 || decpt <= -9);
-	have_space = (decpt <= 0	      ? (int)len - decpt + 2
-		: decpt < (int)len ? (int)len + 1
-				   : decpt) <= width;
+	/* The length of the 'f' format. */
+	if (decpt <= 0)
+		flen = (int)len - decpt + 2;
+	else if (decpt < (int)len)
+		flen = (int)len + 1;
+	else
+		flen = decpt;
+	have_space = flen <= width;
 	force_e = decpt <= 0 && width <= 2 - decpt && width >= 3 + exp_len;
 	if ((have_space ||
 		(decpt <= width &&
@@ -641,8 +647,10 @@ put_scalar(const struct scalar *s, struct cdc_buf *out)
 		cdc_buf_append(out, "false", 5);
 		break;
 	case J_INT:
-		put_u64(s->i < 0 ? (uint64_t)0 - (uint64_t)s->i : (uint64_t)s->i,
-		    s->i < 0, out);
+		if (s->i < 0)
+			put_u64((uint64_t)0 - (uint64_t)s->i, 1, out);
+		else
+			put_u64((uint64_t)s->i, 0, out);
 		break;
 	case J_UINT:
 		put_u64(s->u, 0, out);
@@ -1313,9 +1321,10 @@ json_string(const char **sp, const char *end, struct cdc_buf *b)
 				return -1;
 			s += 4;
 			if (cp >= 0xd800 && cp < 0xdc00) {
-				if (end - s < 6 || s[0] != '\\' || s[1] != 'u' ||
-				    hex4(s + 2, end, &lo) == -1 || lo < 0xdc00 ||
-				    lo > 0xdfff)
+				if (end - s < 6 || s[0] != '\\' ||
+				    s[1] != 'u' ||
+				    hex4(s + 2, end, &lo) == -1 ||
+				    lo < 0xdc00 || lo > 0xdfff)
 					return -1;
 				s += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
@@ -1551,7 +1560,8 @@ diff_apply(struct b2a_json *doc, struct diff *df)
 				return -1;
 			free(parent->u.obj.m[pos].key);
 			b2a_json_free(parent->u.obj.m[pos].val);
-			memmove(parent->u.obj.m + pos, parent->u.obj.m + pos + 1,
+			memmove(parent->u.obj.m + pos,
+			    parent->u.obj.m + pos + 1,
 			    (parent->u.obj.n - pos - 1) *
 				sizeof(*parent->u.obj.m));
 			parent->u.obj.n--;
@@ -1574,7 +1584,8 @@ diff_apply(struct b2a_json *doc, struct diff *df)
 			if (!exists)
 				return -1;
 			b2a_json_free(parent->u.arr.v[pos]);
-			memmove(parent->u.arr.v + pos, parent->u.arr.v + pos + 1,
+			memmove(parent->u.arr.v + pos,
+			    parent->u.arr.v + pos + 1,
 			    (parent->u.arr.n - pos - 1) *
 				sizeof(*parent->u.arr.v));
 			parent->u.arr.n--;
@@ -1626,7 +1637,8 @@ b2a_json_apply_diffs(struct b2a_json *doc, const uint8_t *d, size_t n,
 			 * value instead. */
 			cdc_err(err, errlen,
 			    "invalid JSON diff at offset %zu: bad path '%.*s'",
-			    (size_t)(at - d), (int)(df.pathlen > 200 ? 200 : df.pathlen),
+			    (size_t)(at - d),
+			    (int)(df.pathlen > 200 ? 200 : df.pathlen),
 			    (const char *)df.path);
 			legs_free(df.legs, df.nlegs);
 			goto out;

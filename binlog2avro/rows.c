@@ -167,6 +167,11 @@ put_record(struct cdc_buf *out, const struct b2a_table *t,
 {
 	size_t i;
 
+	if (!partial) {
+		/* Every column is there, encoded in order: one copy. */
+		cdc_buf_append(out, m->enc.p, m->enc.len);
+		return;
+	}
 	for (i = 0; i < t->ncols; i++) {
 		const struct b2a_column *c = &t->cols[i];
 		const uint8_t *e = m->enc.p + m->off[i];
@@ -176,9 +181,7 @@ put_record(struct cdc_buf *out, const struct b2a_table *t,
 			cdc_avro_put_long(out, 0); /* Absent */
 			continue;
 		}
-		if (!partial) {
-			cdc_buf_append(out, e, n);
-		} else if (c->nullable || c->zero_date_null) {
+		if (c->nullable || c->zero_date_null) {
 			cdc_buf_putc(out, e[0] + 2); /* index 0/1 -> 1/2 */
 			cdc_buf_append(out, e + 1, n - 1);
 		} else {
@@ -242,6 +245,39 @@ announce(struct b2a_decoder *d, uint64_t fp, const char *schema, char *err,
 	return 0;
 }
 
+/* The parts of the source record that are the same for every row of the
+ * event, encoded once per event. */
+static void
+source_parts(struct b2a_decoder *d, const struct b2a_table *t)
+{
+	struct cdc_buf *v = &d->src_pre;
+
+	v->len = 0;
+	put_str(v, CDC_VERSION);
+	put_str(v, "mysql");
+	put_str(v, d->o.prefix);
+	cdc_avro_put_long(v, d->when * 1000);
+	cdc_avro_put_long(v, 0);
+	put_str(v, "false");
+	put_str(v, t->db);
+	cdc_avro_put_long(v, 0); /* sequence */
+	put_opt_str(v, t->name);
+	cdc_avro_put_long(v, d->server_id);
+	put_opt_str(v, d->gtid[0] != '\0' ? d->gtid : NULL);
+	put_str(v, d->file);
+	cdc_avro_put_long(v, (int64_t)(d->in_payload ? d->payload_pos :
+							   d->pos));
+	v = &d->src_post;
+	v->len = 0;
+	if (d->thread_id >= 0) {
+		cdc_avro_put_long(v, 1);
+		cdc_avro_put_long(v, d->thread_id);
+	} else {
+		cdc_avro_put_long(v, 0);
+	}
+	put_opt_str(v, d->query);
+}
+
 /* Writes one change. */
 static int
 emit(struct b2a_decoder *d, struct b2a_table *t, const char *op,
@@ -251,7 +287,6 @@ emit(struct b2a_decoder *d, struct b2a_table *t, const char *op,
 {
 	struct cdc_buf *v = &d->val, *k = &d->key;
 	struct cdc_frame f;
-	char pos[64];
 	uint64_t vfp = partial ? t->partial_fp : t->value_fp;
 	int has_key;
 
@@ -270,48 +305,26 @@ emit(struct b2a_decoder *d, struct b2a_table *t, const char *op,
 	cdc_avro_put_long(v, after != NULL);
 	if (after != NULL)
 		put_record(v, t, after, partial);
-	/* source */
-	put_str(v, CDC_VERSION);
-	put_str(v, "mysql");
-	put_str(v, d->o.prefix);
-	cdc_avro_put_long(v, d->when * 1000);
-	cdc_avro_put_long(v, 0);
-	put_str(v, "false");
-	put_str(v, t->db);
-	cdc_avro_put_long(v, 0); /* sequence */
-	put_opt_str(v, t->name);
-	cdc_avro_put_long(v, d->server_id);
-	put_opt_str(v, d->gtid[0] != '\0' ? d->gtid : NULL);
-	put_str(v, d->file);
-	cdc_avro_put_long(v, (int64_t)(d->in_payload ? d->payload_pos :
-							   d->pos));
+	/* source: fixed for the event but for the row index */
+	cdc_buf_append(v, d->src_pre.p, d->src_pre.len);
 	cdc_avro_put_long(v, (int64_t)row);
-	if (d->thread_id >= 0) {
-		cdc_avro_put_long(v, 1);
-		cdc_avro_put_long(v, d->thread_id);
-	} else {
-		cdc_avro_put_long(v, 0);
-	}
-	put_opt_str(v, d->query);
+	cdc_buf_append(v, d->src_post.p, d->src_post.len);
 	put_str(v, op);
 	cdc_avro_put_long(v, 1);
-	cdc_avro_put_long(v, cdc_now_ms());
+	cdc_avro_put_long(v, d->ev_now);
 	/* transaction */
 	cdc_avro_put_long(v, 1);
-	if (d->gtid[0] != '\0') {
-		put_str(v, d->gtid);
-	} else {
-		char id[600];
-
-		snprintf(id, sizeof(id), "%s:%llu", d->trx_file,
-		    (unsigned long long)d->trx_pos);
-		put_str(v, id);
+	if (d->trx_id[0] == '\0') {
+		if (d->gtid[0] != '\0')
+			snprintf(d->trx_id, sizeof(d->trx_id), "%s", d->gtid);
+		else
+			snprintf(d->trx_id, sizeof(d->trx_id), "%s:%llu",
+			    d->trx_file, (unsigned long long)d->trx_pos);
 	}
+	put_str(v, d->trx_id);
 	cdc_avro_put_long(v, ++d->total_order);
 	cdc_avro_put_long(v, ++t->order);
 
-	snprintf(pos, sizeof(pos), "binlog:%s:%llu", d->file,
-	    (unsigned long long)(d->in_payload ? d->payload_pos : d->pos));
 	memset(&f, 0, sizeof(f));
 	f.kind = CDC_FRAME_CHANGE;
 	f.topic.p = (const uint8_t *)t->topic;
@@ -322,8 +335,8 @@ emit(struct b2a_decoder *d, struct b2a_table *t, const char *op,
 	}
 	f.value.p = v->p;
 	f.value.len = v->len;
-	f.position.p = (const uint8_t *)pos;
-	f.position.len = strlen(pos);
+	f.position.p = (const uint8_t *)d->ev_pos;
+	f.position.len = strlen(d->ev_pos);
 	f.version = version;
 	if (cdc_writer_put(d->w, &f, err, errlen) == -1) {
 		d->io_error = 1;
@@ -449,6 +462,10 @@ b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
 		p = d->tmp.p;
 		end = d->tmp.p + d->tmp.len;
 	}
+	snprintf(d->ev_pos, sizeof(d->ev_pos), "binlog:%s:%llu", d->file,
+	    (unsigned long long)(d->in_payload ? d->payload_pos : d->pos));
+	d->ev_now = cdc_now_ms();
+	source_parts(d, t);
 	partial = !full(present1, t->ncols) ||
 	    (update && !full(present2, t->ncols));
 	b2a_trx_begin(d);

@@ -56,7 +56,7 @@ b2a_table_free(struct b2a_table *t)
 	free(t->key_schema);
 	free(t->value_schema);
 	free(t->partial_schema);
-	free(t->signature);
+	free(t->raw);
 	free(t);
 }
 
@@ -846,6 +846,9 @@ b2a_table_parse(const uint8_t *p, size_t n, int id6, const char *prefix,
 	char name[32];
 
 	t = cdc_xcalloc(1, sizeof(*t));
+	t->raw = cdc_xmalloc(n);
+	memcpy(t->raw, p, n);
+	t->rawlen = n;
 	if (n < (size_t)(id6 ? 8 : 6))
 		goto short_;
 	t->id = b2a_le(p, id6 ? 6 : 4);
@@ -906,6 +909,8 @@ b2a_table_parse(const uint8_t *p, size_t n, int id6, const char *prefix,
 		}
 		if (classify(&t->cols[i], err, errlen) == -1)
 			goto fail;
+		t->cols[i].convert = t->cols[i].collation >= 0 &&
+		    b2a_charset(t->cols[i].collation, NULL, NULL) == CS_ICONV;
 	}
 	name_columns(t);
 	t->topic = topic_name(prefix, t->db, t->name);

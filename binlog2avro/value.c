@@ -33,6 +33,8 @@ days_from_civil(int64_t y, int64_t m, int64_t d)
 }
 
 static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+static const uint32_t pow10[10] = {1, 10, 100, 1000, 10000, 100000,
+    1000000, 10000000, 100000000, 1000000000};
 
 /* Bytes of MySQL's binary decimal of precision p, scale s. */
 static size_t
@@ -88,6 +90,27 @@ put_unscaled(struct cdc_buf *out, int neg, uint8_t *mag, size_t n)
 	out->len += n - start;
 }
 
+/* Appends a 64-bit integer (-u when neg) as minimal big-endian two's
+ * complement Avro decimal bytes: the fast path of put_unscaled. */
+static void
+put_int_bytes(struct cdc_buf *out, int neg, uint64_t u)
+{
+	uint8_t b[9];
+	int i, start = 0;
+
+	/* 9 bytes hold any magnitude below 2^64 with its sign. */
+	if (neg)
+		u = ~u + 1;
+	for (i = 8; i >= 1; i--, u >>= 8)
+		b[i] = (uint8_t)u;
+	b[0] = neg ? 0xff : 0x00;
+	while (start < 8 && ((b[start] == 0x00 && !(b[start + 1] & 0x80)) ||
+	    (b[start] == 0xff && (b[start + 1] & 0x80))))
+		start++;
+	cdc_avro_put_long(out, 9 - start);
+	cdc_buf_append(out, b + start, (size_t)(9 - start));
+}
+
 static int
 put_decimal(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
     struct cdc_buf *out, size_t *used, char *err, size_t errlen)
@@ -109,6 +132,43 @@ put_decimal(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
 	if (neg)
 		for (i = 0; i < (int)size; i++)
 			buf[i] ^= 0xff;
+	if (prec <= 18) {
+		/* Fits in 64 bits: no big-number arithmetic. */
+		uint64_t v = 0;
+		uint32_t g;
+
+		q = buf;
+		k = intg % 9;
+		if (k > 0) {
+			g = (uint32_t)b2a_be(q, dig2bytes[k]);
+			if (g >= pow10[k])
+				goto bad;
+			v = g;
+			q += dig2bytes[k];
+		}
+		for (i = 0; i < intg / 9; i++, q += 4) {
+			g = (uint32_t)b2a_be(q, 4);
+			if (g > 999999999)
+				goto bad;
+			v = v * 1000000000u + g;
+		}
+		for (i = 0; i < scale / 9; i++, q += 4) {
+			g = (uint32_t)b2a_be(q, 4);
+			if (g > 999999999)
+				goto bad;
+			v = v * 1000000000u + g;
+		}
+		k = scale % 9;
+		if (k > 0) {
+			g = (uint32_t)b2a_be(q, dig2bytes[k]);
+			if (g >= pow10[k])
+				goto bad;
+			v = v * pow10[k] + g;
+		}
+		put_int_bytes(out, neg, v);
+		*used = size;
+		return 0;
+	}
 	memset(mag, 0, sizeof(mag)); /* 0 leading byte keeps it positive */
 	q = buf;
 	/* Integer part: a leading partial group, then groups of 9 digits;
@@ -182,6 +242,17 @@ frac_bytes(int fsp)
 	return (fsp + 1) / 2;
 }
 
+/* Writes v (0 <= v < 10^width) as exactly width decimal digits. */
+static int
+digits(char *p, int64_t v, int width)
+{
+	int i;
+
+	for (i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return width;
+}
+
 static void
 put_iso(struct cdc_buf *out, int64_t secs, int64_t us, int fsp)
 {
@@ -205,13 +276,22 @@ put_iso(struct cdc_buf *out, int64_t secs, int64_t us, int fsp)
 	d = doy - (153 * mp + 2) / 5 + 1;
 	m = mp + (mp < 10 ? 3 : -9);
 	y += m <= 2;
-	n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", (int)y,
-	    (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60),
-	    (int)(rem % 60));
+	n = 0;
+	n += digits(buf + n, y, 4);
+	buf[n++] = '-';
+	n += digits(buf + n, m, 2);
+	buf[n++] = '-';
+	n += digits(buf + n, d, 2);
+	buf[n++] = 'T';
+	n += digits(buf + n, rem / 3600, 2);
+	buf[n++] = ':';
+	n += digits(buf + n, rem / 60 % 60, 2);
+	buf[n++] = ':';
+	n += digits(buf + n, rem % 60, 2);
 	if (fsp > 0) {
-		char f[16];
+		char f[6];
 
-		snprintf(f, sizeof(f), "%06d", (int)us);
+		digits(f, us, 6);
 		buf[n++] = '.';
 		for (i = 0; i < fsp; i++)
 			buf[n++] = f[i];
@@ -244,8 +324,7 @@ put_text(const struct b2a_column *c, const uint8_t *s, size_t n,
 	struct cdc_buf t;
 	char msg[CDC_ERRLEN];
 
-	if (c->collation < 0 || b2a_charset(c->collation, NULL, NULL) !=
-	    CS_ICONV) {
+	if (!c->convert) {
 		cdc_avro_put_bytes(out, s, n);
 		return 0;
 	}
@@ -298,17 +377,7 @@ b2a_value(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
 		*used = (size_t)size;
 		put_union(out, c, 1);
 		if (c->kind == K_ULONG) {
-			uint8_t mag[9] = {0};
-
-			cdc_put_le64(mag + 1, u);
-			/* cdc_put_le64 is little-endian; reverse to big. */
-			for (int i = 0; i < 4; i++) {
-				uint8_t x = mag[1 + i];
-
-				mag[1 + i] = mag[8 - i];
-				mag[8 - i] = x;
-			}
-			put_unscaled(out, 0, mag, sizeof(mag));
+			put_int_bytes(out, 0, u);
 			return 0;
 		}
 		if (!c->is_unsigned && size < 8) /* sign-extend */

@@ -75,38 +75,19 @@ cdc_buf_fini(struct cdc_buf *b)
 	cdc_buf_init(b);
 }
 
-uint8_t *
-cdc_buf_reserve(struct cdc_buf *b, size_t n)
+void
+cdc_buf_grow(struct cdc_buf *b, size_t n)
 {
 	size_t cap;
 
-	if (b->cap - b->len < n) {
-		cap = b->cap < 256 ? 256 : b->cap;
-		while (cap - b->len < n) {
-			if (cap > SIZE_MAX / 2)
-				oom(n);
-			cap *= 2;
-		}
-		b->p = cdc_xrealloc(b->p, cap);
-		b->cap = cap;
+	cap = b->cap < 256 ? 256 : b->cap;
+	while (cap - b->len < n) {
+		if (cap > SIZE_MAX / 2)
+			oom(n);
+		cap *= 2;
 	}
-	return b->p + b->len;
-}
-
-void
-cdc_buf_append(struct cdc_buf *b, const void *p, size_t n)
-{
-	if (n == 0)
-		return;
-	memcpy(cdc_buf_reserve(b, n), p, n);
-	b->len += n;
-}
-
-void
-cdc_buf_putc(struct cdc_buf *b, int c)
-{
-	*cdc_buf_reserve(b, 1) = (uint8_t)c;
-	b->len++;
+	b->p = cdc_xrealloc(b->p, cap);
+	b->cap = cap;
 }
 
 void

@@ -15,6 +15,8 @@
 #include "sys.h"
 
 #define DEFAULT_BLOCK_SIZE (64 * 1024)
+/* Room kept in front of a block for its count and size varints. */
+#define GAP (2 * CDC_VARINT_MAX)
 
 struct cdc_writer {
 	int fd;
@@ -105,6 +107,8 @@ cdc_writer_new(int fd, const char *producer, enum cdc_codec codec, char *err,
 	w->codec = codec;
 	w->block_size = DEFAULT_BLOCK_SIZE;
 	cdc_buf_init(&w->block);
+	cdc_buf_reserve(&w->block, GAP);
+	w->block.len = GAP;
 	cdc_buf_init(&w->out);
 	cdc_fpmap_init(&w->announced);
 	make_sync(w->sync);
@@ -241,7 +245,7 @@ cdc_writer_put(struct cdc_writer *w, const struct cdc_frame *f, char *err,
 		    (int)f->kind);
 	}
 	w->count++;
-	if (end_block || b->len >= w->block_size)
+	if (end_block || b->len - GAP >= w->block_size)
 		return cdc_writer_flush(w, err, errlen);
 	return 0;
 }
@@ -249,30 +253,33 @@ cdc_writer_put(struct cdc_writer *w, const struct cdc_frame *f, char *err,
 int
 cdc_writer_flush(struct cdc_writer *w, char *err, size_t errlen)
 {
-	struct cdc_buf *o = &w->out;
-	size_t lenpos;
-	uint8_t hdr[2 * CDC_VARINT_MAX];
-	size_t hn;
+	struct cdc_buf *o;
+	uint8_t hdr[GAP];
+	size_t hn, datalen = w->block.len - GAP;
 
 	if (w->count == 0)
 		return 0;
-	/* Compress after a gap big enough for the two varints, then write
-	 * the varints right before the data: one write(2) per block. */
-	o->len = 0;
-	cdc_buf_reserve(o, 2 * CDC_VARINT_MAX + w->block.len + 16);
-	o->len = 2 * CDC_VARINT_MAX;
-	if (cdc_codec_compress(w->codec, w->block.p, w->block.len, o, err,
-		errlen) == -1)
-		return -1;
-	lenpos = o->len - 2 * CDC_VARINT_MAX;
 	hn = cdc_avro_enc_long(hdr, w->count);
-	hn += cdc_avro_enc_long(hdr + hn, (int64_t)lenpos);
-	memcpy(o->p + 2 * CDC_VARINT_MAX - hn, hdr, hn);
+	if (w->codec == CDC_CODEC_NULL) {
+		/* The block is its own data: the varints go into the gap in
+		 * front of it, and it is written without a copy. */
+		o = &w->block;
+	} else {
+		o = &w->out;
+		o->len = 0;
+		cdc_buf_reserve(o, GAP + datalen + 16);
+		o->len = GAP;
+		if (cdc_codec_compress(w->codec, w->block.p + GAP, datalen, o,
+			err, errlen) == -1)
+			return -1;
+		datalen = o->len - GAP;
+	}
+	hn += cdc_avro_enc_long(hdr + hn, (int64_t)datalen);
+	memcpy(o->p + GAP - hn, hdr, hn);
 	cdc_buf_append(o, w->sync, 16);
-	w->block.len = 0;
+	w->block.len = GAP;
 	w->count = 0;
-	return write_out(w, o->p + 2 * CDC_VARINT_MAX - hn,
-	    o->len - 2 * CDC_VARINT_MAX + hn, err, errlen);
+	return write_out(w, o->p + GAP - hn, datalen + hn + 16, err, errlen);
 }
 
 void
@@ -317,7 +324,7 @@ cdc_writer_discard(struct cdc_writer *w)
 	if (w->spill != NULL)
 		fclose(w->spill);
 	w->spill = NULL;
-	w->block.len = 0;
+	w->block.len = GAP;
 	w->count = 0;
 }
 
