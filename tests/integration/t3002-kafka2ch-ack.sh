@@ -26,8 +26,10 @@ pipe() {
 	[ "$#" -gt 0 ] && shift
 	"$SINK" -A "$T/ack" "${sopts[@]}" "$out" <"$T/data" 2>"$out.serr" &
 	spid=$!
-	"$K2C" -p "$PFX" -g "$group" -A "$T/ack" "$@" >"$T/data" \
-	    2>"$out.kerr" &
+	# A short session: the restart waits for the killed member's
+	# session to end before the group rebalances.
+	"$K2C" -p "$PFX" -g "$group" -A "$T/ack" -X session.timeout.ms=6000 \
+	    -X heartbeat.interval.ms=500 "$@" >"$T/data" 2>"$out.kerr" &
 	kpid=$!
 }
 count() { "$BIN/streamcat" -r "$1" 2>/dev/null | grep -c "\"kind\":\"$2\"" || true; }
