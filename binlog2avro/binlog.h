@@ -183,6 +183,13 @@ int b2a_decoder_event(struct b2a_decoder *d, const uint8_t *ev, size_t len,
     uint64_t pos, int *io, char *err, size_t errlen);
 /* Whether a transaction is open (its changes are held, not yet written). */
 int b2a_decoder_in_transaction(const struct b2a_decoder *d);
+/* The resume position after the last event (binlog:FILE:POS;gtid=SET). */
+void b2a_decoder_position(struct b2a_decoder *d, struct cdc_buf *out);
+/* Drops the open transaction (its frames were held, never written). */
+void b2a_decoder_abort(struct b2a_decoder *d);
+/* The file and position of the last commit mark; -1 if none yet. */
+int b2a_decoder_resume(const struct b2a_decoder *d, char *file,
+    size_t filelen, uint64_t *pos);
 /* Counters for the summary line. */
 void b2a_decoder_stats(const struct b2a_decoder *d, uint64_t *events,
     uint64_t *changes, uint64_t *commits, uint64_t *skipped_statements);

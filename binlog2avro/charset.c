@@ -86,6 +86,41 @@ converter(const char *iconv_name)
 	return iconv_open("UTF-8", iconv_name); /* rare: many charsets */
 }
 
+/* MySQL's latin1 is Windows-1252, with the five bytes that 1252 leaves
+ * undefined (0x81, 0x8d, 0x8f, 0x90, 0x9d) mapped to the C1 controls of the
+ * same number; iconv refuses those, so latin1 is converted here. */
+static const uint16_t cp1252_80[32] = {
+	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+};
+
+static void
+latin1_to_utf8(const uint8_t *s, size_t n, struct cdc_buf *out)
+{
+	uint8_t *d = cdc_buf_reserve(out, n * 3);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t cp = s[i] >= 0x80 && s[i] < 0xa0 ?
+		    cp1252_80[s[i] - 0x80] :
+		    s[i];
+
+		if (cp < 0x80) {
+			*d++ = (uint8_t)cp;
+		} else if (cp < 0x800) {
+			*d++ = (uint8_t)(0xc0 | (cp >> 6));
+			*d++ = (uint8_t)(0x80 | (cp & 0x3f));
+		} else {
+			*d++ = (uint8_t)(0xe0 | (cp >> 12));
+			*d++ = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+			*d++ = (uint8_t)(0x80 | (cp & 0x3f));
+		}
+	}
+	out->len = (size_t)(d - out->p);
+}
+
 int
 b2a_to_utf8(int collation, const uint8_t *s, size_t n, struct cdc_buf *out,
     char *err, size_t errlen)
@@ -98,6 +133,10 @@ b2a_to_utf8(int collation, const uint8_t *s, size_t n, struct cdc_buf *out,
 
 	if (kind == CS_UTF8 || kind == CS_UNKNOWN || kind == CS_BINARY) {
 		cdc_buf_append(out, s, n);
+		return 0;
+	}
+	if (strcmp(name, "latin1") == 0) {
+		latin1_to_utf8(s, n, out);
 		return 0;
 	}
 	if (kind == CS_UNSUPPORTED)

@@ -51,6 +51,8 @@ struct b2a_decoder {
 
 	struct b2a_gtid_set gtids;
 	int64_t seq; /* commit marks written */
+	char *resume_file; /* where the last commit mark resumes */
+	uint64_t resume_pos;
 	int64_t last_version;
 
 	struct cdc_buf key, val, row, tmp;

@@ -15,6 +15,9 @@
 #include "decoder.h"
 #include "sys.h"
 
+static void position(struct b2a_decoder *d, struct cdc_buf *b);
+static void trx_end_state(struct b2a_decoder *d);
+
 struct b2a_decoder *
 b2a_decoder_new(const struct b2a_options *o, struct cdc_writer *w)
 {
@@ -47,6 +50,7 @@ b2a_decoder_free(struct b2a_decoder *d)
 	free(d->tables);
 	free(d->file);
 	free(d->trx_file);
+	free(d->resume_file);
 	free(d->query);
 	b2a_gtid_clear(&d->gtids);
 	cdc_buf_fini(&d->key);
@@ -72,6 +76,31 @@ int
 b2a_decoder_in_transaction(const struct b2a_decoder *d)
 {
 	return d->in_trx;
+}
+
+void
+b2a_decoder_position(struct b2a_decoder *d, struct cdc_buf *out)
+{
+	position(d, out);
+}
+
+void
+b2a_decoder_abort(struct b2a_decoder *d)
+{
+	if (d->in_trx)
+		cdc_writer_discard(d->w);
+	trx_end_state(d);
+}
+
+int
+b2a_decoder_resume(const struct b2a_decoder *d, char *file, size_t filelen,
+    uint64_t *pos)
+{
+	if (d->resume_file == NULL)
+		return -1;
+	snprintf(file, filelen, "%s", d->resume_file);
+	*pos = d->resume_pos;
+	return 0;
 }
 
 void
@@ -195,6 +224,9 @@ commit(struct b2a_decoder *d, char *err, size_t errlen)
 	}
 	d->last_version = d->trx_version;
 	d->commits++;
+	free(d->resume_file);
+	d->resume_file = cdc_xstrdup(d->file);
+	d->resume_pos = d->next_pos;
 	trx_end_state(d);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <zstd.h>
 
 #include "binlog.h"
+#include "live.h"
 #include "blockcodec.h"
 #include "log.h"
 #include "opt.h"
@@ -28,6 +29,8 @@
 
 struct opts {
 	struct b2a_options b;
+	struct b2a_live live;
+	const char *password_file;
 	enum cdc_codec codec;
 	int unbuffered;
 	int force;
@@ -39,9 +42,30 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: binlog2avro [options] BINLOG...\n"
-	    "Decodes row-based MySQL/MariaDB binlog files, in order, into a "
-	    "change stream\n(docs/stream.md) on stdout.\n"
+	    "usage: binlog2avro [options] BINLOG...     decode binlog files\n"
+	    "       binlog2avro [options] [--host HOST] replicate from a live "
+	    "server\n"
+	    "Writes a change stream (docs/stream.md) on stdout.\n"
+	    "Live replication (server from the flags or CDC_MYSQL_HOST, _PORT,\n"
+	    "_USER, _SOCKET; password from CDC_MYSQL_PASSWORD, MYSQL_PWD or "
+	    "--password-file):\n"
+	    "  -H, --host HOST / -P, --port PORT / -U, --user USER / -S, "
+	    "--socket PATH\n"
+	    "  -W, --password-file FILE    read the password from FILE\n"
+	    "  -i, --server-id ID          replica server id, unique among "
+	    "replicas\n"
+	    "                              (CDC_MYSQL_SERVER_ID)\n"
+	    "  -B, --start POSITION        FILE:POS, binlog:FILE:POS[;gtid=..] "
+	    "(a commit\n"
+	    "                              mark's), a MariaDB GTID list, or "
+	    "end (default)\n"
+	    "  -e, --stop-at-end           stop at the server's end as of "
+	    "start-up\n"
+	    "  -b, --heartbeat MS          heartbeat interval while idle "
+	    "(default 1000)\n"
+	    "  -r, --retries N             reconnect attempts (default 10)\n"
+	    "  -L, --tls / -C, --tls-ca FILE / -Y, --tls-verify\n"
+	    "Files and common options:\n"
 	    "  -p, --topic-prefix PREFIX   topic prefix (default cdc; "
 	    "CDC_TOPIC_PREFIX)\n"
 	    "  -j, --start-position N      start at offset N of the first "
@@ -102,23 +126,39 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	static const struct option longopts[] = {
 	    {"codec", required_argument, NULL, 'Z'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"heartbeat", required_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"host", required_argument, NULL, 'H'},
 	    {"log-time", no_argument, NULL, 'T'},
+	    {"password-file", required_argument, NULL, 'W'},
+	    {"port", required_argument, NULL, 'P'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"retries", required_argument, NULL, 'r'},
+	    {"server-id", required_argument, NULL, 'i'},
+	    {"socket", required_argument, NULL, 'S'},
+	    {"start", required_argument, NULL, 'B'},
 	    {"start-datetime", required_argument, NULL, 's'},
 	    {"start-position", required_argument, NULL, 'j'},
+	    {"stop-at-end", no_argument, NULL, 'e'},
 	    {"stop-datetime", required_argument, NULL, 't'},
 	    {"stop-position", required_argument, NULL, 'k'},
+	    {"tls", no_argument, NULL, 'L'},
+	    {"tls-ca", required_argument, NULL, 'C'},
+	    {"tls-verify", no_argument, NULL, 'Y'},
 	    {"topic-prefix", required_argument, NULL, 'p'},
 	    {"unbuffered", no_argument, NULL, 'u'},
+	    {"user", required_argument, NULL, 'U'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	char err[CDC_ERRLEN];
+	int64_t n;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->live.heartbeat_ms = 1000;
+	o->live.retries = 10;
 	o->b.prefix = cdc_getenv("CDC_TOPIC_PREFIX");
 	if (o->b.prefix == NULL)
 		o->b.prefix = "cdc";
@@ -127,9 +167,64 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	o->b.start_time = -1;
 	o->b.stop_time = -1;
 	o->b.hold_limit = 8 << 20;
-	while ((c = getopt_long(argc, argv, "fhj:k:p:qs:t:TuvVZ:", longopts,
+	while ((c = getopt_long(argc, argv,
+		    "b:B:C:efhH:i:j:k:LP:p:qr:s:S:t:TuU:vVW:YZ:", longopts,
 		    NULL)) != -1) {
 		switch (c) {
+		case 'b':
+		case 'i':
+		case 'P':
+		case 'r':
+			if (cdc_parse_int(c == 'b' ? "--heartbeat" :
+				    c == 'i'   ? "--server-id" :
+				    c == 'P'   ? "--port" :
+						 "--retries",
+				optarg, c == 'r' ? 0 : 1,
+				c == 'P' ? 65535 :
+				c == 'i' ? 4294967295LL :
+					   100000000,
+				&n, err, sizeof(err)) == -1) {
+				cdc_error("%s", err);
+				return -1;
+			}
+			if (c == 'b')
+				o->live.heartbeat_ms = n;
+			else if (c == 'i')
+				o->live.server_id = (uint32_t)n;
+			else if (c == 'P')
+				o->live.port = (int)n;
+			else
+				o->live.retries = (int)n;
+			break;
+		case 'B':
+			o->live.start = optarg;
+			break;
+		case 'C':
+			o->live.tls_ca = optarg;
+			o->live.tls = 1;
+			break;
+		case 'e':
+			o->live.stop_at_end = 1;
+			break;
+		case 'H':
+			o->live.host = optarg;
+			break;
+		case 'L':
+			o->live.tls = 1;
+			break;
+		case 'S':
+			o->live.socket = optarg;
+			break;
+		case 'U':
+			o->live.user = optarg;
+			break;
+		case 'W':
+			o->password_file = optarg;
+			break;
+		case 'Y':
+			o->live.tls_verify = 1;
+			o->live.tls = 1;
+			break;
 		case 'f':
 			o->force = 1;
 			break;
@@ -193,13 +288,77 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	}
 	o->files = argv + optind;
 	o->nfiles = argc - optind;
-	if (o->nfiles == 0) {
-		cdc_error("no binlog file given");
+	if (o->nfiles > 0 && (o->live.host != NULL || o->live.start != NULL ||
+				 o->live.stop_at_end)) {
+		cdc_error("cannot use --host, --start or --stop-at-end with "
+			  "binlog files");
 		return -1;
 	}
 	if (o->b.prefix[0] == '\0') {
 		cdc_error("the topic prefix cannot be empty");
 		return -1;
+	}
+	return 0;
+}
+
+/* Live mode's settings from the environment and the password; returns an
+ * exit code on failure, 0 on success. */
+static int
+opts_finish(struct opts *o)
+{
+	struct b2a_live *l = &o->live;
+	const char *v;
+	char err[CDC_ERRLEN];
+	int64_t n;
+
+	if (o->nfiles > 0)
+		return 0;
+	if (l->host == NULL)
+		l->host = cdc_getenv("CDC_MYSQL_HOST");
+	if (l->socket == NULL)
+		l->socket = cdc_getenv("CDC_MYSQL_SOCKET");
+	if (l->user == NULL)
+		l->user = cdc_getenv("CDC_MYSQL_USER");
+	if (l->host == NULL && l->socket == NULL) {
+		cdc_error("no binlog file and no server: give files, --host "
+			  "or CDC_MYSQL_HOST");
+		return EX_USAGE;
+	}
+	if (l->user == NULL)
+		l->user = "root";
+	if (l->port == 0 && (v = cdc_getenv("CDC_MYSQL_PORT")) != NULL) {
+		if (cdc_parse_int("CDC_MYSQL_PORT", v, 1, 65535, &n, err,
+			sizeof(err)) == -1) {
+			cdc_error("%s", err);
+			return EX_CONFIG;
+		}
+		l->port = (int)n;
+	}
+	if (l->server_id == 0 &&
+	    (v = cdc_getenv("CDC_MYSQL_SERVER_ID")) != NULL) {
+		if (cdc_parse_int("CDC_MYSQL_SERVER_ID", v, 1, 4294967295LL,
+			&n, err, sizeof(err)) == -1) {
+			cdc_error("%s", err);
+			return EX_CONFIG;
+		}
+		l->server_id = (uint32_t)n;
+	}
+	if (l->server_id == 0) {
+		/* Two replicas with one id disconnect each other: say so. */
+		l->server_id = 1000000000u + (uint32_t)getpid() % 100000000u;
+		cdc_warn("no --server-id: using %u; give a fixed, unique id "
+			 "in production", l->server_id);
+	}
+	if (o->password_file != NULL) {
+		l->password = cdc_read_secret(o->password_file, err,
+		    sizeof(err));
+		if (l->password == NULL) {
+			cdc_error("%s", err);
+			return EX_CONFIG;
+		}
+	} else if ((v = cdc_getenv("CDC_MYSQL_PASSWORD")) != NULL ||
+	    (v = cdc_getenv("MYSQL_PWD")) != NULL) {
+		l->password = cdc_xstrdup(v);
 	}
 	return 0;
 }
@@ -355,6 +514,8 @@ run(const struct opts *o)
 	}
 	cdc_writer_set_unbuffered(w, o->unbuffered);
 	d = b2a_decoder_new(&o->b, w);
+	if (o->nfiles == 0)
+		rc = b2a_live_run(d, &o->live);
 	for (i = 0; i < o->nfiles && rc == 0 && !stopped; i++)
 		rc = read_file(d, o->files[i], i == 0, i == o->nfiles - 1, o,
 		    &stopped);
@@ -391,11 +552,18 @@ main(int argc, char *argv[])
 		fprintf(stderr, "try 'binlog2avro --help'\n");
 		return EX_USAGE;
 	}
+	rc = opts_finish(&o);
+	if (rc != 0) {
+		if (rc == EX_USAGE)
+			fprintf(stderr, "try 'binlog2avro --help'\n");
+		return rc;
+	}
 	if (!o.force && isatty(STDOUT_FILENO)) {
 		cdc_error("refusing to write a binary stream to a terminal; "
 			  "pipe it (e.g. into streamcat) or use --force");
 		return EX_USAGE;
 	}
 	rc = run(&o);
+	free(o.live.password);
 	return cdc_stdout_close(rc);
 }

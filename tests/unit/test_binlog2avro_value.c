@@ -365,6 +365,9 @@ main(void)
 		c.convert = 1;   /* as the table map sets it */
 		CHECK("varchar latin1 to UTF-8", dec(c, "\x05\x00" "caf\xe9\x80",
 		    7) && string_is(0, "caf\xc3\xa9\xe2\x82\xac"));
+		CHECK("latin1 0x81 and 0x9d are C1 controls, as in MySQL",
+		    dec(c, "\x02\x00\x81\x9d", 4) &&
+			string_is(0, "\xc2\x81\xc2\x9d"));
 		c.collation = 45; /* utf8mb4 */
 		c.convert = 0;
 		CHECK("empty varchar", dec(c, "\x00\x00", 2) && out.len == 1 &&
