@@ -287,7 +287,7 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 {
 	const uint8_t *ev;
 	size_t len;
-	uint64_t log_pos, pos;
+	uint64_t log_pos, pos, next;
 	int rc, io;
 	char name[512];
 
@@ -330,11 +330,16 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 		pos = log_pos >= len ? log_pos - len : d->next_pos;
 		if (ev[4] == EV_FORMAT_DESCRIPTION && log_pos == 0)
 			pos = 4;
+		next = d->next_pos;
 		if (b2a_decoder_event(d, ev, len, pos, &io, err, errlen) ==
 		    -1)
 			return io ? EX_IOERR : EX_DATAERR;
-		if (log_pos != 0)
-			d->next_pos = log_pos;
+		/* An artificial event (the format description a dump
+		 * starts with) is not in the binlog at this position. */
+		d->next_pos = log_pos != 0 && !(b2a_le(ev + 17, 2) &
+						  ARTIFICIAL_F) ?
+		    log_pos :
+		    next;
 		if (l->stop_at_end && !d->in_trx && end_file[0] != '\0' &&
 		    (strcmp(d->file, end_file) > 0 ||
 			(strcmp(d->file, end_file) == 0 &&
