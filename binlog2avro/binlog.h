@@ -153,6 +153,7 @@ struct b2a_table {
 	int *pk; /* column indexes in key order */
 	size_t npk;
 	int named; /* column names came from the table map */
+	int skip;  /* filtered out: its rows are not emitted */
 	char *topic;
 	char *key_schema, *value_schema, *partial_schema;
 	uint64_t key_fp, value_fp, partial_fp;
@@ -167,7 +168,14 @@ struct b2a_options {
 	int64_t start_position;
 	int64_t start_time, stop_time; /* seconds, or -1 */
 	size_t hold_limit;
+	/* --include / --exclude: fnmatch(3) patterns on "db.table". */
+	char **include, **exclude;
+	int ninclude, nexclude;
 };
+
+/* Whether db.table passes the include and exclude patterns. */
+int b2a_table_wanted(const struct b2a_options *o, const char *db,
+    const char *table);
 
 struct b2a_decoder;
 

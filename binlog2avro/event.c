@@ -3,6 +3,7 @@
  * Rows events go to rows.c. Event layouts follow MySQL's
  * libbinlogevents and MariaDB's "Replication protocol" knowledge base. */
 #include <ctype.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,21 @@
 #include "avrobin.h"
 #include "decoder.h"
 #include "sys.h"
+
+int
+b2a_table_wanted(const struct b2a_options *o, const char *db,
+    const char *table)
+{
+	char name[512];
+	int i, in = o->ninclude == 0;
+
+	snprintf(name, sizeof(name), "%s.%s", db, table);
+	for (i = 0; i < o->ninclude && !in; i++)
+		in = fnmatch(o->include[i], name, 0) == 0;
+	for (i = 0; i < o->nexclude && in; i++)
+		in = fnmatch(o->exclude[i], name, 0) != 0;
+	return in;
+}
 
 static void position(struct b2a_decoder *d, struct cdc_buf *b);
 static void trx_end_state(struct b2a_decoder *d);
@@ -602,7 +618,8 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		    d->o.prefix, err, errlen);
 		if (t == NULL)
 			return -1;
-		if (!t->named && !warned_unnamed(d, t))
+		t->skip = !b2a_table_wanted(&d->o, t->db, t->name);
+		if (!t->named && !t->skip && !warned_unnamed(d, t))
 			cdc_warn("%s:%" PRIu64 ": table '%s.%s' has no column "
 			    "names in the binlog (binlog_row_metadata=FULL "
 			    "is off): columns named by position",

@@ -66,6 +66,9 @@ usage(FILE *f)
 	    "  -r, --retries N             reconnect attempts (default 10)\n"
 	    "  -L, --tls / -C, --tls-ca FILE / -Y, --tls-verify\n"
 	    "Files and common options:\n"
+	    "  -I, --include PATTERN       only tables whose db.table matches "
+	    "(glob; repeat)\n"
+	    "  -X, --exclude PATTERN       not the tables that match (repeat)\n"
 	    "  -p, --topic-prefix PREFIX   topic prefix (default cdc; "
 	    "CDC_TOPIC_PREFIX)\n"
 	    "  -j, --start-position N      start at offset N of the first "
@@ -127,8 +130,10 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"codec", required_argument, NULL, 'Z'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"heartbeat", required_argument, NULL, 'b'},
+	    {"exclude", required_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"host", required_argument, NULL, 'H'},
+	    {"include", required_argument, NULL, 'I'},
 	    {"log-time", no_argument, NULL, 'T'},
 	    {"password-file", required_argument, NULL, 'W'},
 	    {"port", required_argument, NULL, 'P'},
@@ -168,7 +173,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	o->b.stop_time = -1;
 	o->b.hold_limit = 8 << 20;
 	while ((c = getopt_long(argc, argv,
-		    "b:B:C:efhH:i:j:k:LP:p:qr:s:S:t:TuU:vVW:YZ:", longopts,
+		    "b:B:C:efhH:i:I:j:k:LP:p:qr:s:S:t:TuU:vVW:X:YZ:", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -208,6 +213,18 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			break;
 		case 'H':
 			o->live.host = optarg;
+			break;
+		case 'I':
+		case 'X':
+			if (c == 'I') {
+				o->b.include = cdc_xrealloc(o->b.include,
+				    (size_t)(o->b.ninclude + 1) * sizeof(char *));
+				o->b.include[o->b.ninclude++] = optarg;
+			} else {
+				o->b.exclude = cdc_xrealloc(o->b.exclude,
+				    (size_t)(o->b.nexclude + 1) * sizeof(char *));
+				o->b.exclude[o->b.nexclude++] = optarg;
+			}
 			break;
 		case 'L':
 			o->live.tls = 1;
@@ -565,5 +582,7 @@ main(int argc, char *argv[])
 	}
 	rc = run(&o);
 	free(o.live.password);
+	free(o.b.include);
+	free(o.b.exclude);
 	return cdc_stdout_close(rc);
 }

@@ -440,6 +440,8 @@ b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
 		return cdc_err(err, errlen,
 		    "rows event for table id %llu without its table map",
 		    (unsigned long long)id);
+	if (t->skip)
+		return 0; /* --include / --exclude */
 	if (b2a_packed(&p, end, &ncols) == -1)
 		goto short_;
 	if (ncols != t->ncols)
