@@ -157,6 +157,7 @@ main(int argc, char *argv[])
 			ddl_flag = optarg;
 			break;
 		case 'h':
+			free(o.props);
 			usage(stdout);
 			return cdc_stdout_close(0);
 		case 'I':
@@ -221,6 +222,7 @@ main(int argc, char *argv[])
 			printf("avro2kafka %s (stream format %s, %s)\n",
 			    CDC_VERSION, CDC_STREAM_FORMAT,
 			    cdc_kafka_version());
+			free(o.props);
 			return cdc_stdout_close(0);
 		case 'w':
 			if (num("--timeout", optarg, 1, 86400, &o.timeout_s) ==
@@ -238,6 +240,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (list) {
+		free(o.props);
 		cdc_kafka_conf_list();
 		return cdc_stdout_close(0);
 	}

@@ -244,36 +244,52 @@ produce(struct state *st, rd_kafka_topic_t *rkt, const struct cdc_slice *key,
     const char *hname, const char *hval, int schema, char *err,
     size_t errlen)
 {
-	rd_kafka_resp_err_t e;
+	rd_kafka_vu_t vu[7];
+	rd_kafka_error_t *e;
+	rd_kafka_resp_err_t code;
 	uintptr_t op;
+	size_t n = 0;
 
 	op = (uintptr_t)(st->ep_base + st->nep - 1) << 1;
 	if (schema)
 		op |= OPQ_SCHEMA;
+	/* rd_kafka_produceva() rather than the RD_KAFKA_V_ macros, which
+	 * are GNU statement expressions. */
+	memset(vu, 0, sizeof(vu));
+	vu[n].vtype = RD_KAFKA_VTYPE_RKT;
+	vu[n++].u.rkt = rkt;
+	vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+	vu[n].u.mem.ptr = (void *)(uintptr_t)key->p;
+	vu[n++].u.mem.size = key->len;
+	vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[n].u.mem.ptr = (void *)(uintptr_t)val->p;
+	vu[n++].u.mem.size = val->len;
+	vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[n++].u.ptr = (void *)op;
+	if (pos != NULL) {
+		vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+		vu[n].u.header.name = CDC_HDR_POSITION;
+		vu[n].u.header.val = pos->p;
+		vu[n++].u.header.size = (ssize_t)pos->len;
+		vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+		vu[n].u.header.name = hname;
+		vu[n].u.header.val = hval;
+		vu[n++].u.header.size = -1;
+	}
 	for (;;) {
-		if (pos != NULL)
-			e = rd_kafka_producev(st->rk, RD_KAFKA_V_RKT(rkt),
-			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			    RD_KAFKA_V_KEY(key->p, key->len),
-			    RD_KAFKA_V_VALUE((void *)(uintptr_t)val->p,
-				val->len),
-			    RD_KAFKA_V_HEADER(CDC_HDR_POSITION, pos->p,
-				(ssize_t)pos->len),
-			    RD_KAFKA_V_HEADER(hname, hval, -1),
-			    RD_KAFKA_V_OPAQUE((void *)op), RD_KAFKA_V_END);
-		else
-			e = rd_kafka_producev(st->rk, RD_KAFKA_V_RKT(rkt),
-			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			    RD_KAFKA_V_KEY(key->p, key->len),
-			    RD_KAFKA_V_VALUE((void *)(uintptr_t)val->p,
-				val->len),
-			    RD_KAFKA_V_OPAQUE((void *)op), RD_KAFKA_V_END);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+		e = rd_kafka_produceva(st->rk, vu, n);
+		if (e == NULL)
 			break;
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			return cdc_err(err, errlen,
-			    "cannot produce to '%s': %s",
-			    rd_kafka_topic_name(rkt), rd_kafka_err2str(e));
+		code = rd_kafka_error_code(e);
+		if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			cdc_err(err, errlen, "cannot produce to '%s': %s",
+			    rd_kafka_topic_name(rkt), rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+			return -1;
+		}
+		rd_kafka_error_destroy(e);
 		serve(st, 100);
 		if (stopping(st))
 			return cdc_err(err, errlen, "stopped");

@@ -184,6 +184,7 @@ main(int argc, char *argv[])
 			o.group = optarg;
 			break;
 		case 'h':
+			free(o.props);
 			usage(stdout);
 			return cdc_stdout_close(0);
 		case 'i':
@@ -224,6 +225,7 @@ main(int argc, char *argv[])
 			printf("kafka2ch %s (stream format %s, %s)\n",
 			    CDC_VERSION, CDC_STREAM_FORMAT,
 			    cdc_kafka_version());
+			free(o.props);
 			return cdc_stdout_close(0);
 		case 'w':
 			if (num("--timeout", optarg, 1, 86400, &o.timeout_s) ==
@@ -241,6 +243,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (list) {
+		free(o.props);
 		cdc_kafka_conf_list();
 		return cdc_stdout_close(0);
 	}

@@ -19,7 +19,7 @@ for seed in 11 22 33 44; do
 	RANDOM=$seed
 	pos=$(resume) || { t_fail "resume-position before seed $seed"; continue; }
 	"$A2K" -q -p "$PFX" -P 3 -t "$tid" -I 100 -w 30 \
-	    < <(gen -r 25000 ${pos:+-S "$pos"}) 2>"$T/a.$seed.err" &
+	    < <(gen -r 10000 ${pos:+-S "$pos"}) 2>"$T/a.$seed.err" &
 	pid=$!
 	sleep "0.$((3 + RANDOM % 7))"
 	if kill -9 "$pid" 2>/dev/null; then
