@@ -125,9 +125,16 @@ def latin1_mysql(s):
     return bytes(out)
 
 
-def unescape(b):
-    """mysqlbinlog's quoting: \\xNN for control bytes (MySQL also for ' and \\)."""
-    return re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m[1], 16)]), b)
+def quote_bytes(b, mysql):
+    """mysqlbinlog's my_b_write_quoted(): bytes below 0x20 as \\xNN; MySQL's
+    also ' and \\ (MariaDB's writes those two as they are)."""
+    out = bytearray()
+    for c in b:
+        if c < 0x20 or (mysql and c in (0x27, 0x5C)):
+            out += b"\\x%02x" % c
+        else:
+            out.append(c)
+    return bytes(out)
 
 
 def quoted(b):
@@ -149,9 +156,29 @@ def fmt_frac(us, n):
     return "." + keep if keep else ""
 
 
+def civil(days):
+    """(year, month, day) of a day number since 1970-01-01, proleptic
+    Gregorian, year 0 included (H. Hinnant's days_from_civil inverse)."""
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    return (yoe + era * 400 + (m <= 2), m, d)
+
+
+def fmt_datetime(us, n):
+    days, rem = divmod(us, 86400 * 1000000)
+    s, frac_us = divmod(rem, 1000000)
+    return "%04d-%02d-%02d %02d:%02d:%02d" % (civil(days) + (s // 3600, s // 60 % 60, s % 60)) + fmt_frac(frac_us, n)
+
+
 def is_zero_date(text):
     m = re.match(rb"'?(\d{4})[-:](\d{2})[-:](\d{2})", text)
-    return m is not None and (int(m[1]) == 0 or int(m[2]) == 0 or int(m[3]) == 0)
+    return m is not None and (int(m[2]) == 0 or int(m[3]) == 0)
 
 
 def render(v, field, vtype, theirs):
@@ -180,14 +207,11 @@ def render(v, field, vtype, theirs):
     if base == "YEAR":
         return ("%04d" % (1900 if v == 0 else v)).encode(), ""
     if base in ("DATE", "NEWDATE"):
-        d = EPOCH_DATE + datetime.timedelta(days=v)
-        return ("'%04d:%02d:%02d'" % (d.year, d.month, d.day)).encode(), ""
+        return ("'%04d:%02d:%02d'" % civil(v)).encode(), ""
     if base == "DATETIME":
         us = v * 1000 if cname == "io.debezium.time.Timestamp" else v
-        dt = EPOCH + datetime.timedelta(microseconds=us)
         n = int(vtype[9:-1]) if vtype.startswith("DATETIME(") else 0
-        return ("'%s%s'" % (dt.strftime("%Y-%m-%d %H:%M:%S").rjust(19, "0"),
-                            fmt_frac(dt.microsecond, n))).encode(), ""
+        return ("'%s'" % fmt_datetime(us, n)).encode(), ""
     if base == "TIMESTAMP":
         m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", v)
         if not m:
@@ -225,8 +249,9 @@ def render(v, field, vtype, theirs):
         if base == "ENUM":
             return str(n).encode(), ""
         mask = n
+        # a SET is a little-endian integer, printed byte by byte in order
         nbytes = int(re.search(r"\((\d+) bytes?\)", vtype)[1])
-        return ("b'%s'" % format(mask, "0%db" % (nbytes * 8))).encode(), ""
+        return ("b'%s'" % "".join(format(x, "08b") for x in mask.to_bytes(nbytes, "little"))).encode(), ""
     if base == "GEOMETRY":
         raw = struct.pack("<I", v["srid"] or 0) + as_bytes(v["wkb"])
         return raw, "bytes"
@@ -237,17 +262,19 @@ def render(v, field, vtype, theirs):
             raw = as_bytes(v)
             m = re.fullmatch(r"binary\((\d+)\)", ctype)
             if m and base == "STRING":
-                # binlogs leave out BINARY(n)'s trailing zero bytes; we pad
                 if len(raw) != int(m[1]):
                     return ("BINARY length %d, want %s" % (len(raw), m[1])).encode(), ""
-                raw = raw.rstrip(b"\0")
                 return raw, "binary"
             return raw, "bytes"
         return v, "text"
     return None, "type %s not compared" % vtype
 
 
-def value_matches(v, field, theirs, vtype):
+# (db, table, column) of text columns in latin1: only that encoding counts.
+LATIN1_ONLY = set()
+
+
+def value_matches(v, field, theirs, vtype, latin1=False):
     """(ok, our rendering, note)."""
     if v == "ABSENT" and theirs is None:
         return True, b"ABSENT", ""
@@ -268,116 +295,143 @@ def value_matches(v, field, theirs, vtype):
     if how in ("bytes", "binary", "text"):
         if not quoted(theirs):
             return False, repr(got).encode(), "want a quoted string"
-        raw = unescape(theirs[1:-1])
-        if how == "binary":
-            raw = raw.rstrip(b"\0")
+        inner = theirs[1:-1]
         if how == "text":
-            if got.encode("utf-8") == raw:
-                return True, b"", ""
+            cands = [] if latin1 else [got.encode("utf-8")]
             try:
-                if latin1_mysql(got) == raw:
-                    return True, b"", ""
+                cands.append(latin1_mysql(got))
             except UnicodeEncodeError:
                 pass
-            return False, got.encode("utf-8"), ""
-        return raw == got, got, ""
+        else:
+            # binlogs leave out BINARY(n)'s trailing zero bytes; we pad
+            cands = [got, got.rstrip(b"\0")] if how == "binary" else [got]
+        for b in cands:
+            if inner in (quote_bytes(b, False), quote_bytes(b, True)):
+                return True, b"", ""
+        return False, quote_bytes(cands[0], False) if cands else got.encode("utf-8"), ""
     if how.startswith("type "):
         return True, b"", how
     return got.rstrip() == theirs.rstrip(), got, ""
 
 
-def expand(vv, ours_at):
+def expand(vv, ours):
     """mysqlbinlog rows as the changes we must emit: an UPDATE that changes
-    the primary key is a delete and a create (Debezium's behaviour)."""
+    the primary key is a delete and a create (Debezium's behaviour). The key
+    columns are those of our schema of the table."""
+    keycols = {}
+    for c in ours:
+        keycols.setdefault((c.db, c.table), [i + 1 for _, i in c.keycols])
     out = []
-    j = 0
     for r in vv:
-        c = ours_at(j)
-        if r.op == "u" and c is not None and c.keycols:
-            cols = [i + 1 for _, i in c.keycols]
-            # a partial after image without the key keeps it
-            if any(n in r.after and r.before.get(n) != r.after[n] for n in cols):
-                out.append(("d", r, r.before, None))
-                out.append(("c", r, None, r.after))
-                j += 2
-                continue
-        out.append((r.op, r, r.before, r.after))
-        j += 1
+        cols = keycols.get((r.db, r.table))
+        # a partial after image without the key keeps it
+        if r.op == "u" and cols and any(n in r.after and r.before.get(n) != r.after[n] for n in cols):
+            out.append(("d", r, r.before, None))
+            out.append(("c", r, None, r.after))
+        else:
+            out.append((r.op, r, r.before, r.after))
     return out
 
 
+def compare_images(where, c, before, after, bad, notes):
+    n = 0
+    for img, theirs_img, ours_img in (("before", before, c.before), ("after", after, c.after)):
+        if (theirs_img is None) != (ours_img is None):
+            bad.append("%s: %s image present in only one" % (where, img))
+            continue
+        if theirs_img is None:
+            continue
+        vals = list(ours_img.values())
+        if len(vals) != len(c.fields):
+            bad.append("%s: %d values for %d fields" % (where, len(vals), len(c.fields)))
+            continue
+        extra = [k for k in theirs_img if k > len(vals)]
+        if extra:
+            bad.append("%s: %s has columns %s beyond ours" % (where, img, extra))
+        for i, f in enumerate(c.fields):
+            t = theirs_img.get(i + 1)
+            vtype = t[1] if t else ""
+            ok, got, note = value_matches(vals[i], f, t[0] if t else None, vtype,
+                                          (c.db, c.table, f.get("cdc.name")) in LATIN1_ONLY)
+            if note:
+                notes.add(note)
+            n += 1
+            if not ok:
+                bad.append("%s: %s column %d '%s' (%s, %s): mysqlbinlog %s, ours %s%s" % (
+                    where, img, i + 1, f.get("cdc.name"), f.get("cdc.type"), vtype,
+                    (t[0][:120] if t else b"(absent)").decode("utf-8", "replace"),
+                    got[:120].decode("utf-8", "replace"),
+                    " (%s)" % note if note else ""))
+    return n
+
+
 def compare_rows(vv, ours):
-    """Mismatch messages between mysqlbinlog's rows and our changes."""
+    """Mismatch messages between mysqlbinlog's rows and our changes, in
+    order; after a change that does not line up (table or op), the two
+    sequences are lined up again a few changes further on."""
     bad, notes = [], set()
-    want = expand(vv, lambda j: ours[j] if j < len(ours) else None)
+    want = expand(vv, ours)
     compared = 0
-    for j, (op, r, before, after) in enumerate(want):
-        if j >= len(ours):
-            bad.append("row %d: missing in ours (%s %s.%s)" % (j, op, r.db, r.table))
-            break
+    i = j = 0
+
+    def same(a, b):
+        return a < len(want) and b < len(ours) and (ours[b].db, ours[b].table, ours[b].op) == (
+            want[a][1].db, want[a][1].table, want[a][0])
+    while i < len(want) and j < len(ours):
+        op, r, before, after = want[i]
         c = ours[j]
-        where = "row %d (%s.%s %s at %s)" % (j, r.db, r.table, op, c.position)
-        if (c.db, c.table) != (r.db, r.table):
-            bad.append("%s: table is %s.%s" % (where, c.db, c.table))
-            break
-        if c.op != op:
-            bad.append("%s: op is %s" % (where, c.op))
-            break
-        for img, theirs_img, ours_img in (("before", before, c.before), ("after", after, c.after)):
-            if (theirs_img is None) != (ours_img is None):
-                bad.append("%s: %s image present in only one" % (where, img))
-                continue
-            if theirs_img is None:
-                continue
-            vals = list(ours_img.values())
-            if len(vals) != len(c.fields):
-                bad.append("%s: %d values for %d fields" % (where, len(vals), len(c.fields)))
-                continue
-            extra = [n for n in theirs_img if n > len(vals)]
-            if extra:
-                bad.append("%s: %s has columns %s beyond ours" % (where, img, extra))
-            for i, f in enumerate(c.fields):
-                t = theirs_img.get(i + 1)
-                vtype = t[1] if t else ""
-                ok, got, note = value_matches(vals[i], f, t[0] if t else None, vtype)
-                if note:
-                    notes.add(note)
-                compared += 1
-                if not ok:
-                    bad.append("%s: %s column %d '%s' (%s, %s): mysqlbinlog %s, ours %s%s" % (
-                        where, img, i + 1, f.get("cdc.name"), f.get("cdc.type"), vtype,
-                        (t[0][:120] if t else b"(absent)").decode("utf-8", "replace"),
-                        got[:120].decode("utf-8", "replace"),
-                        " (%s)" % note if note else ""))
-    if len(ours) > len(want):
-        c = ours[len(want)]
+        where = "row %d (%s.%s %s at %s)" % (i, r.db, r.table, op, c.position)
+        if not same(i, j):
+            bad.append("%s: ours is %s.%s %s" % (where, c.db, c.table, c.op))
+            for di, dj in ((1, 1), (0, 1), (1, 0), (2, 1), (1, 2), (2, 0), (0, 2), (2, 2)):
+                if all(same(i + di + k, j + dj + k) for k in range(3)):
+                    i, j = i + di, j + dj
+                    break
+            else:
+                bad.append("cannot line the changes up again after %s" % where)
+                return bad, compared, notes
+            continue
+        compared += compare_images(where, c, before, after, bad, notes)
+        i, j = i + 1, j + 1
+    if i < len(want):
+        op, r = want[i][:2]
+        bad.append("row %d: %d rows missing in ours, first %s %s.%s" % (i, len(want) - i, op, r.db, r.table))
+    if j < len(ours):
+        c = ours[j]
         bad.append("ours has %d more changes, first %s.%s %s at %s" % (
-            len(ours) - len(want), c.db, c.table, c.op, c.position))
+            len(ours) - j, c.db, c.table, c.op, c.position))
     return bad, compared, notes
 
 
 def stream_problems(frames, prefix="cdc"):
     """What is wrong with a stream's frames as docs/stream.md section 2 and
-    4 describe them: change versions strictly increasing, commit marks
+    4 describe them: change versions growing along the stream and strictly
+    increasing for each key (a primary-key change's delete and create may
+    share one), commit marks
     numbered 1, 2, ... carrying the greatest version before them, a commit
     mark last, topics named after the source table, transaction orders
     counting from 1."""
     bad = []
     last_version, max_version, seq = None, 0, 0
     open_changes = 0
-    order = {}
+    order, key_version = {}, {}
     for i, fr in enumerate(frames):
         k = fr["kind"]
         if k == "change":
             open_changes += 1
             v = fr["version"]
-            if last_version is not None and v <= last_version:
+            if last_version is not None and v < last_version:
                 bad.append("frame %d: version %d after %d" % (i, v, last_version))
             last_version = v
             max_version = max(max_version, v)
             val = fr["value"]
             if val is None:
                 continue
+            kv = (fr["topic"], json.dumps(fr["key"], sort_keys=True))
+            if fr["key"] is not None and key_version.get(kv, -1) >= v:
+                bad.append("frame %d: version %d not above %d of an earlier change of key %s" % (
+                    i, v, key_version[kv], kv[1]))
+            key_version[kv] = v
             src = val["source"]
             want = "%s.%s.%s" % (prefix, re.sub(r"[^A-Za-z0-9._-]", "_", src["db"]),
                                  re.sub(r"[^A-Za-z0-9._-]", "_", src["table"]))
