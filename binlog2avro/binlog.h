@@ -193,6 +193,10 @@ int b2a_decoder_event(struct b2a_decoder *d, const uint8_t *ev, size_t len,
 int b2a_decoder_in_transaction(const struct b2a_decoder *d);
 /* The resume position after the last event (binlog:FILE:POS;gtid=SET). */
 void b2a_decoder_position(struct b2a_decoder *d, struct cdc_buf *out);
+/* Writes a commit mark at the current position when no transaction is
+ * open, so downstream learns the position before any change (a live start
+ * on a quiet server). Returns 0 or -1. */
+int b2a_decoder_mark(struct b2a_decoder *d, char *err, size_t errlen);
 /* Drops the open transaction (its frames were held, never written). */
 void b2a_decoder_abort(struct b2a_decoder *d);
 /* The file and position of the last commit mark; -1 if none yet. */

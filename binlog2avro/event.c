@@ -33,6 +33,7 @@ b2a_table_wanted(const struct b2a_options *o, const char *db,
 
 static void position(struct b2a_decoder *d, struct cdc_buf *b);
 static void trx_end_state(struct b2a_decoder *d);
+static int commit(struct b2a_decoder *d, char *err, size_t errlen);
 
 struct b2a_decoder *
 b2a_decoder_new(const struct b2a_options *o, struct cdc_writer *w)
@@ -106,6 +107,14 @@ b2a_decoder_abort(struct b2a_decoder *d)
 	if (d->in_trx)
 		cdc_writer_discard(d->w);
 	trx_end_state(d);
+}
+
+int
+b2a_decoder_mark(struct b2a_decoder *d, char *err, size_t errlen)
+{
+	if (d->in_trx)
+		return 0;
+	return commit(d, err, errlen);
 }
 
 int

@@ -288,7 +288,7 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 	const uint8_t *ev;
 	size_t len;
 	uint64_t log_pos, pos, next;
-	int rc, io;
+	int rc, io, marked = 0;
 	char name[512];
 
 	for (;;) {
@@ -340,6 +340,13 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 						  ARTIFICIAL_F) ?
 		    log_pos :
 		    next;
+		/* The position is known once the format description has
+		 * come: tell downstream at once, before any change. */
+		if (ev[4] == EV_FORMAT_DESCRIPTION && !marked) {
+			marked = 1;
+			if (b2a_decoder_mark(d, err, errlen) == -1)
+				return EX_IOERR;
+		}
 		if (l->stop_at_end && !d->in_trx && end_file[0] != '\0' &&
 		    (strcmp(d->file, end_file) > 0 ||
 			(strcmp(d->file, end_file) == 0 &&
