@@ -321,8 +321,10 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 			continue;
 		}
 		if (ev[4] == EV_HEARTBEAT || ev[4] == EV_HEARTBEAT_V2) {
-			if (heartbeat(d, err, errlen) == -1)
+			if (heartbeat(d, err, errlen) == -1) {
+				cdc_epipe_check(errno);
 				return EX_IOERR;
+			}
 			continue;
 		}
 		/* Events carry their end position; the artificial format
@@ -332,8 +334,11 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 			pos = 4;
 		next = d->next_pos;
 		if (b2a_decoder_event(d, ev, len, pos, &io, err, errlen) ==
-		    -1)
+		    -1) {
+			if (io)
+				cdc_epipe_check(errno); /* silent 141 */
 			return io ? EX_IOERR : EX_DATAERR;
+		}
 		/* An artificial event (the format description a dump
 		 * starts with) is not in the binlog at this position. */
 		d->next_pos = log_pos != 0 && !(b2a_le(ev + 17, 2) &
@@ -344,8 +349,10 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 		 * come: tell downstream at once, before any change. */
 		if (ev[4] == EV_FORMAT_DESCRIPTION && !marked) {
 			marked = 1;
-			if (b2a_decoder_mark(d, err, errlen) == -1)
+			if (b2a_decoder_mark(d, err, errlen) == -1) {
+				cdc_epipe_check(errno);
 				return EX_IOERR;
+			}
 		}
 		if (l->stop_at_end && !d->in_trx && end_file[0] != '\0' &&
 		    (strcmp(d->file, end_file) > 0 ||
