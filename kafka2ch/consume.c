@@ -743,11 +743,15 @@ k2c_run(const struct k2c_opts *o)
 		goto out;
 	}
 	rd_kafka_topic_partition_list_destroy(subs);
+	cdc_debug("subscribed");
 	loop(&st);
+	cdc_debug("stopped consuming");
 	rc = drain(&st);
 out:
 	if (st.rk != NULL) {
+		cdc_debug("closing the consumer");
 		rd_kafka_consumer_close(st.rk);
+		cdc_debug("closed");
 		rd_kafka_destroy(st.rk);
 	}
 	k2c_schemas_free(st.schemas);
