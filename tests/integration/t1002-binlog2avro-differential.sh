@@ -55,15 +55,21 @@ while [ "$n" -lt "$end" ]; do
 	n=$((n + 1))
 done
 
-rc=0
-"$BIN/binlog2avro" "${files[@]}" >"$T/out.avro" 2>"$T/b2a.err" || rc=$?
-check_eq "binlog2avro decodes ${#files[@]} binlog file(s) (exit)" "$rc" 0
-rc=0
-"$BIN/streamcat" "$T/out.avro" >"$T/out.json" 2>"$T/cat.err" || rc=$?
-check_eq "streamcat reads the stream (exit) $(tail -n 1 "$T/cat.err")" "$rc" 0
-rc=0
-"$MBL" --verbose --verbose --base64-output=decode-rows "${files[@]}" >"$T/vv.txt" 2>"$T/vv.err" || rc=$?
-check_eq "mariadb-binlog decodes them (exit)" "$rc" 0
+# step NAME OUT CMD...: CMD, with stdout in OUT and stderr in OUT.err, exits 0
+step() {
+	local name=$1 out=$2 rc=0
+	shift 2
+	"$@" >"$out" 2>"$out.err" || rc=$?
+	if [ "$rc" = 0 ]; then
+		t_ok "$name"
+	else
+		t_fail "$name" "exit $rc: $(grep -v ': info: ' "$out.err" | tail -n 2 | tr '\n' ' ')"
+	fi
+}
+step "binlog2avro decodes the ${#files[@]} binlog file(s)" "$T/out.avro" "$BIN/binlog2avro" "${files[@]}"
+step "streamcat reads the stream" "$T/out.json" "$BIN/streamcat" "$T/out.avro"
+step "mariadb-binlog decodes them" "$T/vv.txt" \
+	"$MBL" --verbose --verbose --base64-output=decode-rows "${files[@]}"
 $PY "$DIFF" selects "$DB" | sql -N -B >"$T/dump.tsv"
 
 $PY "$DIFF" check "$TNAME" "$DB" "$T/workload.sql" "$T/vv.txt" "$T/out.json" "$T/dump.tsv" || true
