@@ -79,8 +79,8 @@ enum conv {
 	CV_DEC_UINT, /* decimal(20,0) bytes to UInt64 (BIGINT UNSIGNED) */
 	CV_DEC_TEXT, /* decimal bytes to String text (too wide for the server) */
 	CV_BITS,     /* little-endian bytes to UInt64 (BIT(n)) */
-	CV_DATE,     /* days to Date (UInt16) or Date32 */
-	CV_TS_MS,    /* ms since the epoch to DateTime or DateTime64(p) */
+	CV_DATE,     /* days to the column's date representation (rep) */
+	CV_TS_MS,    /* ms since the epoch to its time representation (rep) */
 	CV_TS_US,    /* µs since the epoch likewise */
 	CV_TS_ISO,   /* ISO 8601 UTC text likewise */
 	CV_STRING,   /* string or bytes to String */
@@ -88,6 +88,17 @@ enum conv {
 	CV_ENUM,     /* symbol text to Enum8 or Enum16 */
 	CV_VECTOR,   /* array of float to Array(Float32) */
 	CV_GEOMETRY  /* {wkb, srid} to Tuple(String, Nullable(Int32)) */
+};
+
+/* How a DATE, DATETIME or TIMESTAMP column is stored (docs/chload.md 2). */
+enum trep {
+	REP_NONE,
+	REP_DATE,     /* Date: UInt16 days, 1970..2105 */
+	REP_DATE32,   /* Date32: Int32 days, 1900..2299 */
+	REP_DAYS,     /* Int32 days since 1970-01-01: any MySQL date */
+	REP_DATETIME, /* DateTime: UInt32 seconds, 1970..2105 */
+	REP_DT64,     /* DateTime64(scale): Int64, 1900..2299 */
+	REP_DECIMAL   /* Decimal(18, scale) seconds: any MySQL time */
 };
 
 struct col {
@@ -101,10 +112,10 @@ struct col {
 	int nbranch;
 	struct av_node *av; /* the value's type (not the union) */
 	enum conv cv;
-	int width;      /* integer or decimal bytes, DateTime64 flag */
+	int width;      /* integer or decimal bytes */
 	int is_signed;  /* integer conversions */
-	int scale;      /* decimals; DateTime64 precision */
-	int dt64;       /* DateTime64 rather than DateTime / Date32 */
+	int scale;      /* decimals; fractional digits of a time */
+	enum trep rep;  /* dates and times */
 	size_t size;    /* FixedString size */
 	char **sym;     /* Enum symbols, sym[0] = "" (value 0) */
 	size_t *symlen;
@@ -151,6 +162,13 @@ void tschema_free(struct tschema *s);
 int tschema_same_columns(const struct tschema *a, const struct tschema *b);
 /* Column index by MySQL name, or -1. */
 int tschema_col(const struct tschema *s, const char *name);
+/* The type a date or time column widens to when a value falls outside its
+ * ClickHouse type's range (Date, Date32: Int32 days; DateTime, DateTime64:
+ * Decimal(18, scale) seconds), Nullable() included; NULL when the column
+ * has no wider type. Caller frees. */
+char *col_wide_type(const struct col *cl);
+/* Switches cl to its wide type (col_wide_type() must not be NULL). */
+void col_widen(struct col *cl);
 
 /* ---- Rows ------------------------------------------------------------ */
 
@@ -182,11 +200,14 @@ int row_decode(const struct tschema *s, const uint8_t *p, size_t n,
     struct change *c, char *err, size_t errlen);
 
 /* Appends one RowBinary row: the columns from cells, then _version,
- * _deleted and _ts. Returns 0, or -1 (with err) when a value does not fit
- * its ClickHouse type; then b is left as it was. */
+ * _deleted and _ts. Returns 0; -1 (with err) when a value does not fit its
+ * ClickHouse type; or ROW_WIDEN when a date or time falls outside the range
+ * of its column's type but would fit col_wide_type(), with its column index
+ * in *col (err says which value). On failure b is left as it was. */
+#define ROW_WIDEN (-2)
 int row_encode(const struct tschema *s, const struct cell *cells,
     uint64_t version, int deleted, int64_t ts_ms, const struct ch_caps *caps,
-    struct cdc_buf *b, char *err, size_t errlen);
+    struct cdc_buf *b, size_t *col, char *err, size_t errlen);
 
 /* Appends one RowBinary row at p[0..n) as a JSON object, keys the column
  * names; *used is the row's length. Returns 0 or -1 on a short row. */

@@ -191,6 +191,21 @@ struct srvcol {
 	char *name, *type;
 };
 
+/* A date or time column that an earlier run widened (or began to widen:
+ * DateTime goes through Int64) keeps its wide type. */
+static void
+adopt_wide(struct col *c, const char *have)
+{
+	char *wide = col_wide_type(c);
+
+	if (wide != NULL && (same_type(have, wide) ||
+				(c->rep == REP_DATETIME &&
+				    same_type(have, c->nullable ?
+					"Nullable(Int64)" : "Int64"))))
+		col_widen(c);
+	free(wide);
+}
+
 /* The table's columns on the server; *n is 0 when it has none. */
 static int
 server_columns(struct loader *l, struct table *t, struct cdc_buf *raw,
@@ -452,10 +467,12 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 		cdc_warn("the primary key of '%s.%s' changed; '%s' keeps its "
 		    "sorting key", t->db, t->name, t->qname);
 	for (i = 0; i < s->ncols; i++) {
-		const struct col *c = &s->cols[i];
+		struct col *c = &s->cols[i];
 
 		sql.len = 0;
 		hc = find_col(have, nhave, c->name);
+		if (hc != NULL && !same_type(hc->type, c->chtype))
+			adopt_wide(c, hc->type);
 		if (hc == NULL) {
 			cdc_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN ",
 			    t->qname);

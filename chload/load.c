@@ -152,7 +152,7 @@ loader_start(struct loader *l)
 		return EX_CONFIG;
 	}
 	cdc_info("clickhouse %d.%d: %s, %s, %s", l->caps.major, l->caps.minor,
-	    l->caps.datetime64 ? "DateTime64" : "DateTime without fractions",
+	    l->caps.datetime64 ? "DateTime64" : "DateTime, fractions as Decimal",
 	    l->caps.is_deleted ? "ReplacingMergeTree(_version, _deleted)" :
 				 "ReplacingMergeTree(_version)",
 	    l->caps.dedup_token ? "insert_deduplication_token" :
@@ -329,22 +329,78 @@ static int dead_letter(struct loader *l, struct table *t, const char *why,
 static int dead_letter_rb(struct loader *l, struct table *t, const char *why,
     const uint8_t *row, size_t len, uint64_t version);
 
-/* Appends one image as a row; a value ClickHouse cannot take goes to the
- * dead-letter file. */
+/* Widens column i of t (a date or time that a value outside its type's
+ * range needs, as err says): the rows buffered so far go out first, then
+ * ALTER TABLE ... MODIFY COLUMN. DateTime goes through Int64, since 18.16
+ * cannot cast DateTime to Decimal. Returns 0 or an exit code. */
+static int
+widen(struct loader *l, struct table *t, size_t i, const char *err)
+{
+	struct col *cl = &t->schema->cols[i];
+	char *wide = col_wide_type(cl);
+	struct cdc_buf sql;
+	int rc;
+
+	CHL_ASSERT(wide != NULL);
+	cdc_warn("%s: widening '%s' of '%s' from %s to %s", err, cl->name,
+	    t->qname, cl->chtype, wide);
+	rc = loader_drain(l, t);
+	cdc_buf_init(&sql);
+	if (rc == 0 && cl->rep == REP_DATETIME) {
+		cdc_buf_printf(&sql, "ALTER TABLE %s MODIFY COLUMN ", t->qname);
+		ch_quote_ident(&sql, cl->name, strlen(cl->name));
+		cdc_buf_puts(&sql, cl->nullable ? " Nullable(Int64)" : " Int64");
+		cdc_buf_putc(&sql, '\0');
+		rc = ddl_exec(l, (const char *)sql.p);
+		sql.len = 0;
+	}
+	if (rc == 0) {
+		cdc_buf_printf(&sql, "ALTER TABLE %s MODIFY COLUMN ", t->qname);
+		ch_quote_ident(&sql, cl->name, strlen(cl->name));
+		cdc_buf_printf(&sql, " %s", wide);
+		cdc_buf_putc(&sql, '\0');
+		rc = ddl_exec(l, (const char *)sql.p);
+	}
+	if (rc == 0)
+		col_widen(cl);
+	cdc_buf_fini(&sql);
+	free(wide);
+	return rc;
+}
+
+/* Appends one image as a row; a date or time out of its column's range
+ * widens the column (unless it is a key column); a value ClickHouse cannot
+ * take goes to the dead-letter file. */
 static int
 put_row(struct loader *l, struct table *t, const struct cell *cells,
     uint64_t version, int deleted, int64_t ts_ms)
 {
-	struct batch *b = &t->fill;
+	struct batch *b;
 	char err[CDC_ERRLEN];
 	struct cdc_buf row;
+	size_t col;
 	int rc;
 
-	batch_row(l, b);
-	if (row_encode(t->schema, cells, version, deleted, ts_ms, &l->caps,
-		&b->data, err, sizeof(err)) == 0)
-		return 0;
-	b->nrows--;
+	for (;;) {
+		b = &t->fill;
+		batch_row(l, b);
+		rc = row_encode(t->schema, cells, version, deleted, ts_ms,
+		    &l->caps, &b->data, &col, err, sizeof(err));
+		if (rc == 0)
+			return 0;
+		b->nrows--;
+		if (rc != ROW_WIDEN)
+			break;
+		if (t->schema->cols[col].keypos > 0) {
+			size_t n = strlen(err);
+
+			snprintf(err + n, sizeof(err) - n, "; a key column "
+			    "cannot change its type");
+			break;
+		}
+		if ((rc = widen(l, t, col, err)) != 0)
+			return rc;
+	}
 	cdc_buf_init(&row);
 	row_cells_json(t->schema, cells, &row);
 	rc = dead_letter(l, t, err, row.p, row.len, version);

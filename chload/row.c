@@ -368,29 +368,129 @@ floordiv(int64_t a, int64_t b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
+static const int64_t p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+    10000000, 100000000, 1000000000};
+
+/* Appends a date as YYYY-MM-DD. */
+static void
+date_text(struct cdc_buf *out, int64_t days)
+{
+	int64_t y;
+	int m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	cdc_buf_printf(out, "%04" PRId64 "-%02d-%02d", y, m, d);
+}
+
+/* Appends v (units of 10^-scale seconds since the epoch) as YYYY-MM-DD
+ * HH:MM:SS and scale fractional digits. */
+static void
+time_text(struct cdc_buf *out, int64_t v, int scale)
+{
+	int64_t sec = floordiv(v, p10[scale]), frac = v - sec * p10[scale];
+	int64_t days = floordiv(sec, 86400), rem = sec - days * 86400;
+
+	date_text(out, days);
+	cdc_buf_printf(out, " %02d:%02d:%02d", (int)(rem / 3600),
+	    (int)(rem / 60 % 60), (int)(rem % 60));
+	if (scale > 0)
+		cdc_buf_printf(out, ".%0*" PRId64, scale, frac);
+}
+
+/* A value outside the range of its column's type: the message names the
+ * column, the value and the range; ROW_WIDEN when a wider type holds it. */
+static int
+out_of_range(const struct col *cl, const char *value, const char *range,
+    char *err, size_t errlen)
+{
+	cdc_err(err, errlen, "column '%s': %s is outside the range of %s (%s)",
+	    cl->name, value, cl->chtype, range);
+	return cl->rep == REP_DAYS || cl->rep == REP_DECIMAL ? -1 : ROW_WIDEN;
+}
+
+static int
+put_date(const struct col *cl, struct cdc_buf *b, int64_t days, char *err,
+    size_t errlen)
+{
+	struct cdc_buf t;
+	int rc;
+
+	switch (cl->rep) {
+	case REP_DATE:
+		if (days >= 0 && days <= DATE_MAX_DAYS) {
+			put_le(b, (uint64_t)days, 2);
+			return 0;
+		}
+		break;
+	case REP_DATE32:
+		if (days >= DT64_MIN_DAYS && days <= DT64_MAX_DAYS) {
+			put_le(b, (uint64_t)days, 4);
+			return 0;
+		}
+		break;
+	default:
+		if (days >= INT32_MIN && days <= INT32_MAX) {
+			put_le(b, (uint64_t)days, 4);
+			return 0;
+		}
+		break;
+	}
+	cdc_buf_init(&t);
+	date_text(&t, days);
+	cdc_buf_putc(&t, '\0');
+	rc = out_of_range(cl, (const char *)t.p, cl->rep == REP_DATE ?
+	    "1970-01-01..2105-12-31" : cl->rep == REP_DATE32 ?
+	    "1900-01-01..2299-12-31" : "Int32 days", err, errlen);
+	cdc_buf_fini(&t);
+	return rc;
+}
+
+/* A time of us microseconds since the epoch. */
 static int
 put_time(const struct col *cl, struct cdc_buf *b, int64_t us, char *err,
     size_t errlen)
 {
 	int64_t v, days = floordiv(us, DAY_US);
-	static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000,
-	    1000000};
+	const char *range = "";
+	struct cdc_buf t;
+	int rc;
 
-	if (cl->dt64) {
-		if (days < DT64_MIN_DAYS || days > DT64_MAX_DAYS)
-			return cdc_err(err, errlen, "column '%s': time out of "
-			    "DateTime64's range 1900..2299", cl->name);
-		v = cl->scale <= 6 ? floordiv(us, pow10[6 - cl->scale]) :
-				     us * pow10[cl->scale - 6];
-		put_le(b, (uint64_t)v, 8);
-		return 0;
+	switch (cl->rep) {
+	case REP_DATETIME:
+		v = floordiv(us, 1000000);
+		if (v >= 0 && v <= DATETIME_MAX) {
+			put_le(b, (uint64_t)v, 4);
+			return 0;
+		}
+		range = "1970-01-01 00:00:00..2105-12-31 23:59:59";
+		break;
+	case REP_DT64:
+	case REP_DECIMAL:
+		/* MySQL keeps at most 6 digits, so scale <= 6: exact. */
+		v = floordiv(us, p10[6 - cl->scale]);
+		if (cl->rep == REP_DT64 && days >= DT64_MIN_DAYS &&
+		    days <= DT64_MAX_DAYS) {
+			put_le(b, (uint64_t)v, 8);
+			return 0;
+		}
+		if (cl->rep == REP_DECIMAL && v > -1000000000000000000LL &&
+		    v < 1000000000000000000LL) {
+			put_le(b, (uint64_t)v, 8);
+			return 0;
+		}
+		range = cl->rep == REP_DT64 ? "1900-01-01..2299-12-31" :
+					      "18 digits";
+		break;
+	default:
+		return cdc_err(err, errlen, "column '%s': no time type",
+		    cl->name);
 	}
-	v = floordiv(us, 1000000);
-	if (v < 0 || v > DATETIME_MAX)
-		return cdc_err(err, errlen, "column '%s': time out of "
-		    "DateTime's range 1970..2105", cl->name);
-	put_le(b, (uint64_t)v, 4);
-	return 0;
+	cdc_buf_init(&t);
+	time_text(&t, us, 6);
+	cdc_buf_putc(&t, '\0');
+	rc = out_of_range(cl, (const char *)t.p, range, err, errlen);
+	cdc_buf_fini(&t);
+	return rc;
 }
 
 /* Sign-extends a big-endian two's complement value into width bytes,
@@ -560,19 +660,7 @@ put_value(const struct col *cl, const struct cell *c, struct cdc_buf *b,
 		put_le(b, u, 8);
 		return 0;
 	case CV_DATE:
-		if (cl->dt64) {
-			if (c->i < DT64_MIN_DAYS || c->i > DT64_MAX_DAYS)
-				return cdc_err(err, errlen, "column '%s': date "
-				    "out of Date32's range 1900..2299",
-				    cl->name);
-			put_le(b, (uint64_t)c->i, 4);
-		} else {
-			if (c->i < 0 || c->i > DATE_MAX_DAYS)
-				return cdc_err(err, errlen, "column '%s': date "
-				    "out of Date's range 1970..2105", cl->name);
-			put_le(b, (uint64_t)c->i, 2);
-		}
-		return 0;
+		return put_date(cl, b, c->i, err, errlen);
 	case CV_TS_MS:
 		if (c->i > INT64_MAX / 1000 || c->i < INT64_MIN / 1000)
 			return cdc_err(err, errlen, "column '%s': bad time",
@@ -634,7 +722,7 @@ put_default(const struct col *cl, struct cdc_buf *b)
 		break;
 	case CV_FLOAT32:
 	case CV_DATE:
-		put_le(b, 0, cl->cv == CV_DATE && !cl->dt64 ? 2 : 4);
+		put_le(b, 0, cl->rep == REP_DATE ? 2 : 4);
 		break;
 	case CV_FLOAT64:
 	case CV_DEC_UINT:
@@ -651,7 +739,7 @@ put_default(const struct col *cl, struct cdc_buf *b)
 	case CV_TS_MS:
 	case CV_TS_US:
 	case CV_TS_ISO:
-		put_le(b, 0, cl->dt64 ? 8 : 4);
+		put_le(b, 0, cl->rep == REP_DATETIME ? 4 : 8);
 		break;
 	case CV_FIXED:
 		memset(cdc_buf_reserve(b, cl->size), 0, cl->size);
@@ -672,7 +760,7 @@ put_default(const struct col *cl, struct cdc_buf *b)
 int
 row_encode(const struct tschema *s, const struct cell *cells,
     uint64_t version, int deleted, int64_t ts_ms, const struct ch_caps *caps,
-    struct cdc_buf *b, char *err, size_t errlen)
+    struct cdc_buf *b, size_t *col, char *err, size_t errlen)
 {
 	size_t start = b->len, i;
 	struct cdc_buf tmp;
@@ -700,13 +788,15 @@ row_encode(const struct tschema *s, const struct cell *cells,
 			rc = put_value(cl, &cells[i], b, &tmp, err, errlen);
 			break;
 		}
-		if (rc == -1)
+		if (rc != 0)
 			break;
 	}
 	cdc_buf_fini(&tmp);
-	if (rc == -1) {
+	if (rc != 0) {
 		b->len = start;
-		return -1;
+		if (col != NULL)
+			*col = i;
+		return rc;
 	}
 	put_le(b, version, 8);
 	cdc_buf_putc(b, deleted != 0);
@@ -827,17 +917,8 @@ get_str(struct rd *r, size_t *n)
 static void
 json_time(struct cdc_buf *out, int64_t v, int scale)
 {
-	static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000,
-	    1000000, 10000000, 100000000, 1000000000};
-	int64_t sec = floordiv(v, pow10[scale]), frac = v - sec * pow10[scale];
-	int64_t days = floordiv(sec, 86400), rem = sec - days * 86400, y;
-	int m, d;
-
-	civil_from_days(days, &y, &m, &d);
-	cdc_buf_printf(out, "\"%04" PRId64 "-%02d-%02d %02d:%02d:%02d", y, m,
-	    d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
-	if (scale > 0)
-		cdc_buf_printf(out, ".%0*" PRId64, scale, frac);
+	cdc_buf_putc(out, '"');
+	time_text(out, v, scale);
 	cdc_buf_putc(out, '"');
 }
 
@@ -859,8 +940,6 @@ json_value(const struct col *cl, struct rd *r, struct cdc_buf *out)
 	struct cdc_buf tmp;
 	uint64_t u, n, i;
 	size_t len;
-	int64_t y;
-	int m, d;
 	float f;
 	double dd;
 
@@ -905,23 +984,25 @@ json_value(const struct col *cl, struct rd *r, struct cdc_buf *out)
 		cdc_buf_printf(out, "%" PRIu64, get_le(r, 8));
 		break;
 	case CV_DATE:
-		y = cl->dt64 ? get_sle(r, 4) : (int64_t)get_le(r, 2);
-		civil_from_days(y, &y, &m, &d);
-		cdc_buf_printf(out, "\"%04" PRId64 "-%02d-%02d\"", y, m, d);
+		cdc_buf_putc(out, '"');
+		date_text(out, cl->rep == REP_DATE ? (int64_t)get_le(r, 2) :
+						     get_sle(r, 4));
+		cdc_buf_putc(out, '"');
 		break;
 	case CV_TS_MS:
 	case CV_TS_US:
 	case CV_TS_ISO:
-		if (cl->dt64)
-			json_time(out, get_sle(r, 8), cl->scale);
-		else
+		if (cl->rep == REP_DATETIME)
 			json_time(out, (int64_t)get_le(r, 4), 0);
+		else
+			json_time(out, get_sle(r, 8), cl->scale);
 		break;
 	case CV_STRING:
 	case CV_DEC_TEXT:
 		s = get_str(r, &len);
 		if (s != NULL)
-			cdc_json_str(out, s, len, cl->cv == CV_STRING);
+			cdc_json_str(out, s, len,
+			    cl->cv == CV_STRING && cl->av->kind != AV_STRING);
 		break;
 	case CV_FIXED:
 		if ((size_t)(r->end - r->p) < cl->size) {
@@ -1031,7 +1112,7 @@ row_cells_json(const struct tschema *s, const struct cell *cells,
 			json_float(out, c->d, 17);
 			break;
 		default:
-			cdc_json_str(out, c->p, c->n, 1);
+			cdc_json_str(out, c->p, c->n, cl->av->kind != AV_STRING);
 		}
 	}
 	cdc_buf_putc(out, '}');

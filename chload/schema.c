@@ -367,17 +367,56 @@ xprintf(const char *fmt, ...)
 	return s;
 }
 
+/* DATETIME(prec) and TIMESTAMP(prec): DateTime64(prec) where the server
+ * has it; before 20.1, DateTime for whole seconds and, since DateTime has
+ * no fraction, Decimal(18, prec) seconds since the epoch for the others. */
 static char *
 datetime_type(const struct ch_caps *caps, struct col *cl, int prec)
 {
+	if (prec < 0 || prec > 6)
+		prec = 6;
+	cl->scale = prec;
 	if (caps->datetime64) {
-		cl->dt64 = 1;
-		cl->scale = prec;
+		cl->rep = REP_DT64;
 		return xprintf("DateTime64(%d, 'UTC')", prec);
 	}
-	cl->dt64 = 0;
-	cl->scale = 0;
+	if (prec > 0) {
+		cl->rep = REP_DECIMAL;
+		return xprintf("Decimal(18, %d)", prec);
+	}
+	cl->rep = REP_DATETIME;
 	return cdc_xstrdup("DateTime('UTC')");
+}
+
+char *
+col_wide_type(const struct col *cl)
+{
+	char base[32];
+
+	switch (cl->rep) {
+	case REP_DATE:
+	case REP_DATE32:
+		snprintf(base, sizeof(base), "Int32");
+		break;
+	case REP_DATETIME:
+	case REP_DT64:
+		snprintf(base, sizeof(base), "Decimal(18, %d)", cl->scale);
+		break;
+	default:
+		return NULL;
+	}
+	return cl->nullable ? xprintf("Nullable(%s)", base) : cdc_xstrdup(base);
+}
+
+void
+col_widen(struct col *cl)
+{
+	char *t = col_wide_type(cl);
+
+	CHL_ASSERT(t != NULL);
+	free(cl->chtype);
+	cl->chtype = t;
+	cl->rep = cl->cv == CV_DATE ? REP_DAYS : REP_DECIMAL;
 }
 
 static char *
@@ -411,7 +450,7 @@ map_type(struct compiler *c, const struct ch_caps *caps, json_t *f,
 		lt = "";
 	if (strcmp(cn, "io.debezium.time.Date") == 0 || strcmp(lt, "date") == 0) {
 		cl->cv = CV_DATE;
-		cl->dt64 = caps->date32;
+		cl->rep = caps->date32 ? REP_DATE32 : REP_DATE;
 		return cdc_xstrdup(caps->date32 ? "Date32" : "Date");
 	}
 	if (strcmp(cn, "io.debezium.time.Timestamp") == 0 ||
