@@ -210,6 +210,13 @@ void b2a_decoder_stats(const struct b2a_decoder *d, uint64_t *events,
 struct b2a_table *b2a_table_parse(const uint8_t *p, size_t n,
     int id6, const char *prefix, char *err, size_t errlen);
 void b2a_table_free(struct b2a_table *t);
+/* Completes a table whose columns are filled in as a table map fills them
+ * (type, meta, nullable, is_unsigned, collation, name, symbols; key and pk):
+ * kinds, MySQL type texts, Avro names, topic, schemas and fingerprints, the
+ * same for a table map and for a snapshot's information_schema. Returns 0,
+ * or -1 with err set (the caller frees t). */
+int b2a_table_finish(struct b2a_table *t, const char *prefix, char *err,
+    size_t errlen);
 
 /* Values (value.c): decode one column of a row image at p (not past end)
  * into Avro binary appended to out; *used is set to the bytes consumed. */
@@ -220,6 +227,9 @@ int b2a_value(const struct b2a_column *c, const uint8_t *p,
 /* Character sets (charset.c). */
 enum b2a_cs { CS_UTF8, CS_BINARY, CS_ICONV, CS_UNSUPPORTED, CS_UNKNOWN };
 enum b2a_cs b2a_charset(int collation, const char **name, const char **iconv);
+/* Bytes per character at most (1 when unknown): type lengths in the
+ * table map are in bytes, MySQL's column types in characters. */
+int b2a_charset_maxlen(int collation);
 /* Appends s[0..n) in collation to out as UTF-8. */
 int b2a_to_utf8(int collation, const uint8_t *s, size_t n,
     struct cdc_buf *out, char *err, size_t errlen);

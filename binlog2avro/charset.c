@@ -61,6 +61,25 @@ b2a_charset(int collation, const char **name, const char **iconv_name)
 	return cs->kind;
 }
 
+int
+b2a_charset_maxlen(int collation)
+{
+	static const struct {
+		const char *name;
+		int maxlen;
+	} wide[] = {{"utf8mb4", 4}, {"utf8mb3", 3}, {"ucs2", 2}, {"utf16", 4},
+	    {"utf16le", 4}, {"utf32", 4}, {"gbk", 2}, {"gb2312", 2},
+	    {"gb18030", 4}, {"big5", 2}, {"sjis", 2}, {"cp932", 2},
+	    {"ujis", 3}, {"eucjpms", 3}, {"euckr", 2}};
+	const struct charset *cs = lookup(collation);
+	size_t i;
+
+	for (i = 0; cs != NULL && i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (strcmp(cs->name, wide[i].name) == 0)
+			return wide[i].maxlen;
+	return 1;
+}
+
 /* One converter per charset, opened on first use. */
 static struct {
 	const char *iconv_name;

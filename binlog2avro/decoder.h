@@ -64,6 +64,15 @@ struct b2a_decoder {
 /* rows.c: a rows event's body (after the common header). */
 int b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
     size_t n, char *err, size_t errlen);
+/* rows.c: a snapshot read (op "r") of one row of t, in the open
+ * transaction. val holds the row's Value record in Avro binary, column i's
+ * encoding (as b2a_value() makes it, union branch included) at
+ * val[off[i]..off[i + 1]); source.snapshot is "last" when last, else
+ * "true"; source and the change's position come from d (file, pos, when,
+ * server_id, ev_pos). Returns 0, or -1 (d->io_error on a write error). */
+int b2a_emit_read(struct b2a_decoder *d, struct b2a_table *t,
+    const uint8_t *val, const size_t *off, int last, int64_t version,
+    char *err, size_t errlen);
 /* event.c: opens a transaction if none is open. */
 void b2a_trx_begin(struct b2a_decoder *d);
 /* The table of a table id, or NULL. */

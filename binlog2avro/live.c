@@ -66,8 +66,14 @@ first_row(MYSQL *m, const char *sql, MYSQL_RES **res, char *err,
 static MYSQL *
 connect_server(const struct b2a_live *l, char *err, size_t errlen)
 {
+	return b2a_live_connect(l, 10, err, errlen);
+}
+
+MYSQL *
+b2a_live_connect(const struct b2a_live *l, unsigned int timeout, char *err,
+    size_t errlen)
+{
 	MYSQL *m = mysql_init(NULL);
-	unsigned int timeout = 10;
 	my_bool on = 1;
 
 	if (m == NULL) {

@@ -17,7 +17,25 @@ struct b2a_live {
 	int retries;
 	int tls, tls_verify;
 	const char *tls_ca;
+	int snapshot;           /* B2A_SNAPSHOT_* (snapshot.c) */
+	int64_t snapshot_chunk; /* rows per snapshot chunk */
 };
+
+enum { B2A_SNAPSHOT_INITIAL, B2A_SNAPSHOT_NEVER, B2A_SNAPSHOT_ONLY };
+
+struct st_mysql;
+
+/* Connects to the server of l with read and write timeouts of timeout
+ * seconds; NULL with err set on failure. The caller closes the handle with
+ * mysql_close(). */
+struct st_mysql *b2a_live_connect(const struct b2a_live *l,
+    unsigned int timeout, char *err, size_t errlen);
+
+/* Takes the initial snapshot l->snapshot asks for (snapshot.c), or resumes
+ * the one of a snapshot: start position, then replicates from the
+ * snapshot's binlog position with b2a_live_run() (unless only a snapshot is
+ * wanted). Returns an exit code. */
+int b2a_snapshot_run(struct b2a_decoder *d, const struct b2a_live *l);
 
 /* Replicates until stopped, the end (stop_at_end) or a fatal error;
  * returns an exit code. */

@@ -419,7 +419,12 @@ read_file(struct b2a_decoder *d, const char *path, int first, int last,
 		}
 		if (have - start < want) {
 			if (eof) {
-				if (have - start > 0) {
+				if (off == 0) {
+					cdc_error("%s: not a binlog file "
+					    "(%s)", path, have == 0 ? "empty" :
+					    "shorter than the magic");
+					rc = EX_DATAERR;
+				} else if (have - start > 0) {
 					cdc_error("%s at %" PRIu64 ": truncated "
 					    "event (the file ends %zu bytes "
 					    "into it)", path, off,
@@ -522,6 +527,14 @@ run(const struct opts *o)
 	uint64_t events, changes, commits, skipped;
 	int i, rc = 0, stopped = 0;
 
+	/* A missing file fails before the stream header is written. */
+	for (i = 0; i < o->nfiles; i++) {
+		if (access(o->files[i], R_OK) == -1) {
+			cdc_error("cannot open '%s': %s", o->files[i],
+			    strerror(errno));
+			return EX_NOINPUT;
+		}
+	}
 	w = cdc_writer_new(STDOUT_FILENO, "binlog2avro " CDC_VERSION, o->codec,
 	    err, sizeof(err));
 	if (w == NULL) {

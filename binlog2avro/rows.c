@@ -178,7 +178,8 @@ put_record(struct cdc_buf *out, const struct b2a_table *t,
 		size_t n = m->len[i];
 
 		if (n == 0) {
-			cdc_avro_put_long(out, 0); /* Absent */
+			cdc_avro_put_long(out, 0); /* the Absent branch, */
+			cdc_avro_put_long(out, 0); /* its only symbol */
 			continue;
 		}
 		if (c->nullable || c->zero_date_null) {
@@ -206,6 +207,50 @@ put_key(struct cdc_buf *out, const struct b2a_table *t, const struct image *m)
 		cdc_buf_append(out, m->enc.p + m->off[t->pk[i]],
 		    m->len[t->pk[i]]);
 	return 1;
+}
+
+/* Appends the key of after, taking from before the key columns after
+ * lacks; 0 when neither has one. */
+static int
+put_key_over(struct cdc_buf *out, const struct b2a_table *t,
+    const struct image *after, const struct image *before)
+{
+	size_t i;
+	int c;
+
+	for (i = 0; i < t->npk; i++) {
+		c = t->pk[i];
+		if (after->len[c] == 0 && before->len[c] == 0)
+			return 0;
+	}
+	cdc_soe_put_header(out, t->key_fp);
+	for (i = 0; i < t->npk; i++) {
+		const struct image *m = after->len[t->pk[i]] != 0 ? after :
+								    before;
+
+		c = t->pk[i];
+		cdc_buf_append(out, m->enc.p + m->off[c], m->len[c]);
+	}
+	return 1;
+}
+
+/* Copies into after the key columns it lacks and before has. */
+static void
+fill_key(const struct b2a_table *t, struct image *after,
+    const struct image *before)
+{
+	size_t i;
+	int c;
+
+	for (i = 0; i < t->npk; i++) {
+		c = t->pk[i];
+		if (after->len[c] != 0 || before->len[c] == 0)
+			continue;
+		after->off[c] = after->enc.len;
+		cdc_buf_append(&after->enc, before->enc.p + before->off[c],
+		    before->len[c]);
+		after->len[c] = before->len[c];
+	}
 }
 
 static void
@@ -248,7 +293,8 @@ announce(struct b2a_decoder *d, uint64_t fp, const char *schema, char *err,
 /* The parts of the source record that are the same for every row of the
  * event, encoded once per event. */
 static void
-source_parts(struct b2a_decoder *d, const struct b2a_table *t)
+source_parts(struct b2a_decoder *d, const struct b2a_table *t,
+    const char *snapshot)
 {
 	struct cdc_buf *v = &d->src_pre;
 
@@ -258,7 +304,7 @@ source_parts(struct b2a_decoder *d, const struct b2a_table *t)
 	put_str(v, d->o.prefix);
 	cdc_avro_put_long(v, d->when * 1000);
 	cdc_avro_put_long(v, 0);
-	put_str(v, "false");
+	put_str(v, snapshot);
 	put_str(v, t->db);
 	cdc_avro_put_long(v, 0); /* sequence */
 	put_opt_str(v, t->name);
@@ -345,6 +391,24 @@ emit(struct b2a_decoder *d, struct b2a_table *t, const char *op,
 	d->changes++;
 	d->trx_version = version;
 	return 0;
+}
+
+int
+b2a_emit_read(struct b2a_decoder *d, struct b2a_table *t, const uint8_t *val,
+    const size_t *off, int last, int64_t version, char *err, size_t errlen)
+{
+	struct image *m = &img[0];
+	size_t i;
+
+	image_reset(m, t->ncols);
+	cdc_buf_append(&m->enc, val, off[t->ncols]);
+	for (i = 0; i < t->ncols; i++) {
+		m->off[i] = off[i];
+		m->len[i] = off[i + 1] - off[i];
+	}
+	source_parts(d, t, last ? "last" : "true");
+	d->ev_now = cdc_now_ms();
+	return emit(d, t, "r", NULL, m, 0, m, 0, version, err, errlen);
 }
 
 /* The version of row r of the current event: the binlog file's number,
@@ -467,7 +531,7 @@ b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
 	snprintf(d->ev_pos, sizeof(d->ev_pos), "binlog:%s:%llu", d->file,
 	    (unsigned long long)(d->in_payload ? d->payload_pos : d->pos));
 	d->ev_now = cdc_now_ms();
-	source_parts(d, t);
+	source_parts(d, t, "false");
 	partial = !full(present1, t->ncols) ||
 	    (update && !full(present2, t->ncols));
 	b2a_trx_begin(d);
@@ -501,10 +565,13 @@ b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
 			k1->len = 0;
 			put_key(k1, t, before);
 			k1len = k1->len;
-			if (put_key(k1, t, after) && k1len > 0) {
+			/* With a minimal image the after image lacks the key
+			 * columns that did not change: they are the before's. */
+			if (k1len > 0 && put_key_over(k1, t, after, before)) {
 				changed = k1->len - k1len != k1len ||
 				    memcmp(k1->p, k1->p + k1len, k1len) != 0;
 				if (changed) {
+					fill_key(t, after, before);
 					if (emit(d, t, "d", before, NULL,
 						partial, before, r, version,
 						err, errlen) == -1 ||

@@ -123,6 +123,7 @@ is_character(uint8_t type)
 	case MT_TINY_BLOB:
 	case MT_MEDIUM_BLOB:
 	case MT_LONG_BLOB:
+	case MT_GEOMETRY: /* a BLOB underneath: it has a charset entry */
 		return 1;
 	default:
 		return 0;
@@ -314,12 +315,12 @@ classify(struct b2a_column *c, char *err, size_t errlen)
 	case MT_VAR_STRING:
 		c->kind = binary ? K_BYTES : K_STRING;
 		cdc_buf_printf(&t, "%s(%d)", binary ? "varbinary" : "varchar",
-		    c->meta);
+		    c->meta / b2a_charset_maxlen(c->collation));
 		break;
 	case MT_STRING:
 		c->kind = binary ? K_BYTES : K_STRING;
 		cdc_buf_printf(&t, "%s(%d)", binary ? "binary" : "char",
-		    c->meta);
+		    c->meta / b2a_charset_maxlen(c->collation));
 		break;
 	case MT_BLOB:
 	case MT_TINY_BLOB:
@@ -835,6 +836,42 @@ name_columns(struct b2a_table *t)
 	}
 }
 
+int
+b2a_table_finish(struct b2a_table *t, const char *prefix, char *err,
+    size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++) {
+		if (t->cols[i].type == MT_BLOB_COMPRESSED ||
+		    t->cols[i].type == MT_VARCHAR_COMPRESSED)
+			return cdc_err(err, errlen, "table '%s.%s': column '%s' "
+			    "uses MariaDB column compression, which "
+			    "binlog2avro does not decode", t->db, t->name,
+			    t->cols[i].name);
+		if (classify(&t->cols[i], err, errlen) == -1)
+			return -1;
+		t->cols[i].convert = t->cols[i].collation >= 0 &&
+		    b2a_charset(t->cols[i].collation, NULL, NULL) == CS_ICONV;
+	}
+	name_columns(t);
+	t->topic = topic_name(prefix, t->db, t->name);
+	t->value_schema = value_schema(t, prefix, 0);
+	t->partial_schema = value_schema(t, prefix, 1);
+	if (cdc_schema_fingerprint(t->value_schema, strlen(t->value_schema),
+		&t->value_fp, err, errlen) == -1 ||
+	    cdc_schema_fingerprint(t->partial_schema,
+		strlen(t->partial_schema), &t->partial_fp, err, errlen) == -1)
+		return -1;
+	if (t->npk > 0) {
+		t->key_schema = key_schema(t, prefix);
+		if (cdc_schema_fingerprint(t->key_schema,
+			strlen(t->key_schema), &t->key_fp, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 struct b2a_table *
 b2a_table_parse(const uint8_t *p, size_t n, int id6, const char *prefix,
     char *err, size_t errlen)
@@ -896,37 +933,9 @@ b2a_table_parse(const uint8_t *p, size_t n, int id6, const char *prefix,
 		snprintf(name, sizeof(name), "col_%zu", i + 1);
 		c->name = cdc_xstrdup(name);
 	}
-	if (read_optional(t, p, end, err, errlen) == -1)
+	if (read_optional(t, p, end, err, errlen) == -1 ||
+	    b2a_table_finish(t, prefix, err, errlen) == -1)
 		goto fail;
-	for (i = 0; i < t->ncols; i++) {
-		if (t->cols[i].type == MT_BLOB_COMPRESSED ||
-		    t->cols[i].type == MT_VARCHAR_COMPRESSED) {
-			cdc_err(err, errlen, "table '%s.%s': column '%s' uses "
-			    "MariaDB column compression, which binlog2avro "
-			    "does not decode", t->db, t->name,
-			    t->cols[i].name);
-			goto fail;
-		}
-		if (classify(&t->cols[i], err, errlen) == -1)
-			goto fail;
-		t->cols[i].convert = t->cols[i].collation >= 0 &&
-		    b2a_charset(t->cols[i].collation, NULL, NULL) == CS_ICONV;
-	}
-	name_columns(t);
-	t->topic = topic_name(prefix, t->db, t->name);
-	t->value_schema = value_schema(t, prefix, 0);
-	t->partial_schema = value_schema(t, prefix, 1);
-	if (cdc_schema_fingerprint(t->value_schema, strlen(t->value_schema),
-		&t->value_fp, err, errlen) == -1 ||
-	    cdc_schema_fingerprint(t->partial_schema,
-		strlen(t->partial_schema), &t->partial_fp, err, errlen) == -1)
-		goto fail;
-	if (t->npk > 0) {
-		t->key_schema = key_schema(t, prefix);
-		if (cdc_schema_fingerprint(t->key_schema,
-			strlen(t->key_schema), &t->key_fp, err, errlen) == -1)
-			goto fail;
-	}
 	return t;
 short_:
 	cdc_err(err, errlen, "truncated table map event");

@@ -327,7 +327,13 @@ def expand(vv, ours):
         # a partial after image without the key keeps it
         if r.op == "u" and cols and any(n in r.after and r.before.get(n) != r.after[n] for n in cols):
             out.append(("d", r, r.before, None))
-            out.append(("c", r, None, r.after))
+            # the create carries the whole new key: key columns that a
+            # minimal after image lacks did not change (the before's)
+            after = dict(r.after)
+            for n in cols:
+                if n not in after and n in r.before:
+                    after[n] = r.before[n]
+            out.append(("c", r, None, after))
         else:
             out.append((r.op, r, r.before, r.after))
     return out
