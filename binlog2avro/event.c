@@ -445,27 +445,126 @@ format_description(struct b2a_decoder *d, const uint8_t *ev, size_t len,
 	return 0;
 }
 
+/* An unsigned integer of MySQL's serialization library (MySQL 8.3+): the
+ * number of trailing one bits of the first byte says how many bytes follow
+ * (8: all eight bytes after it). -1 when it runs past end. */
+static int
+varlen(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *s = *p;
+	int k = 0;
+
+	if (s >= end)
+		return -1;
+	while (k < 8 && (s[0] >> k) & 1)
+		k++;
+	if (k == 8) {
+		if (end - s < 9)
+			return -1;
+		*v = b2a_le(s + 1, 8);
+		*p = s + 9;
+		return 0;
+	}
+	if (end - s < k + 1)
+		return -1;
+	*v = b2a_le(s, k + 1) >> (k + 1);
+	*p = s + k + 1;
+	return 0;
+}
+
+/* GTID_TAGGED_LOG_EVENT: a version byte, the payload size, the last
+ * non-ignorable field id, then (field id, value) pairs in id order:
+ * 0 flags, 1 the uuid as 16 integers, 2 the number (zig-zag), 3 the tag. */
+static int
+tagged_gtid(struct b2a_decoder *d, const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n;
+	uint64_t v, id, size, gno = 0;
+	uint8_t uuid[16];
+	char text[37], tag[65] = "";
+	int i;
+
+	if (n < 1)
+		return -1;
+	p++; /* format version */
+	if (varlen(&p, end, &size) == -1 || varlen(&p, end, &v) == -1)
+		return -1;
+	while (p < end) {
+		if (varlen(&p, end, &id) == -1)
+			return -1;
+		if (id == 1) {
+			for (i = 0; i < 16; i++) {
+				if (varlen(&p, end, &v) == -1)
+					return -1;
+				uuid[i] = (uint8_t)v;
+			}
+		} else if (id == 3) {
+			if (varlen(&p, end, &v) == -1 || v >= sizeof(tag) ||
+			    v > (uint64_t)(end - p))
+				return -1;
+			memcpy(tag, p, (size_t)v);
+			tag[v] = '\0';
+			p += v;
+		} else {
+			if (varlen(&p, end, &v) == -1)
+				return -1;
+			if (id == 2)
+				gno = (v >> 1) ^ (uint64_t)-(int64_t)(v & 1);
+		}
+		if (id >= 3)
+			break; /* the rest is commit timestamps and sizes */
+	}
+	b2a_uuid_text(uuid, text);
+	if (tag[0] != '\0')
+		snprintf(d->gtid, sizeof(d->gtid), "%s:%s:%" PRIu64, text, tag,
+		    gno);
+	else
+		snprintf(d->gtid, sizeof(d->gtid), "%s:%" PRIu64, text, gno);
+	return 0;
+}
+
 static int
 previous_gtids(struct b2a_decoder *d, const uint8_t *p, size_t n)
 {
 	uint64_t nsids, i, j, niv, a, b;
-	char uuid[37];
+	char uuid[37 + 66];
+	int tagged;
 
 	b2a_gtid_clear(&d->gtids);
 	if (n < 8)
 		return -1;
 	nsids = b2a_le(p, 8);
-	if ((nsids >> 56) != 0) /* the tagged format of MySQL 8.3+ */
-		return 0;
+	tagged = (nsids >> 56) == 1; /* MySQL 8.3+: each uuid has a tag */
+	if (tagged)
+		nsids = (nsids >> 8) & 0xffffffffffffULL;
+	else if ((nsids >> 56) != 0)
+		return -1;
 	p += 8;
 	n -= 8;
 	for (i = 0; i < nsids; i++) {
-		if (n < 24)
+		if (n < 16)
 			return -1;
 		b2a_uuid_text(p, uuid);
-		niv = b2a_le(p + 16, 8);
-		p += 24;
-		n -= 24;
+		p += 16;
+		n -= 16;
+		if (tagged) {
+			const uint8_t *q = p;
+			uint64_t tl;
+
+			if (varlen(&q, p + n, &tl) == -1 ||
+			    tl > (uint64_t)(p + n - q) || tl > 64)
+				return -1;
+			if (tl > 0)
+				snprintf(uuid + 36, sizeof(uuid) - 36, ":%.*s",
+				    (int)tl, (const char *)q);
+			n -= (size_t)(q + tl - p);
+			p = q + tl;
+		}
+		if (n < 8)
+			return -1;
+		niv = b2a_le(p, 8);
+		p += 8;
+		n -= 8;
 		if (niv > n / 16)
 			return -1;
 		for (j = 0; j < niv; j++) {
@@ -658,10 +757,12 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		    b2a_le(p + 17, 8));
 		return 0;
 	case EV_ANONYMOUS_GTID:
-	case EV_GTID_TAGGED:
-		/* Tagged GTIDs use MySQL 8.3's serialization format; the
-		 * transaction is identified by its position instead. */
 		b2a_trx_begin(d);
+		return 0;
+	case EV_GTID_TAGGED:
+		b2a_trx_begin(d);
+		if (tagged_gtid(d, p, n) == -1)
+			return cdc_err(err, errlen, "malformed tagged GTID event");
 		return 0;
 	case EV_MARIA_GTID:
 		if (n < 13)
