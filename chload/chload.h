@@ -86,6 +86,8 @@ enum conv {
 	CV_STRING,   /* string or bytes to String */
 	CV_FIXED,    /* bytes of exactly size to FixedString(size) */
 	CV_ENUM,     /* symbol text to Enum8 or Enum16 */
+	CV_ENUM_NUM, /* MySQL's ENUM number as text to Enum8 or Enum16 */
+	CV_SET_NUM,  /* MySQL's SET bits as text to the members' String */
 	CV_VECTOR,   /* array of float to Array(Float32) */
 	CV_GEOMETRY  /* {wkb, srid} to Tuple(String, Nullable(Int32)) */
 };
@@ -103,6 +105,8 @@ enum trep {
 
 struct col {
 	char *name;    /* the MySQL name (cdc.name) */
+	char *mytype;  /* the MySQL type (cdc.type), or NULL */
+	int numbered;  /* ENUM/SET without symbols: the value is MySQL's number */
 	char *chtype;  /* ClickHouse type, Nullable() included */
 	int keypos;    /* 1-based position in the primary key, or 0 */
 	int nullable;  /* Nullable() in ClickHouse */
@@ -116,8 +120,8 @@ struct col {
 	int is_signed;  /* integer conversions */
 	int scale;      /* decimals; fractional digits of a time */
 	enum trep rep;  /* dates and times */
-	size_t size;    /* FixedString size */
-	char **sym;     /* Enum symbols, sym[0] = "" (value 0) */
+	size_t size;    /* FixedString size; CV_ENUM_NUM: greatest value */
+	char **sym;     /* Enum symbols, sym[0] = "" (value 0); SET members */
 	size_t *symlen;
 	size_t nsym;
 };
@@ -148,6 +152,8 @@ struct tschema {
 	size_t nenv;
 	int source_ts;   /* field index of ts_ms in Source, or -1 */
 	int has_absent;  /* a partial-image schema */
+	int positional;  /* columns named col_1, col_2, ... and no key */
+	char *refused;   /* why its rows cannot be loaded, or NULL */
 	struct av_node **nodes; /* every node, for freeing */
 	size_t nnodes;
 };
@@ -169,6 +175,22 @@ int tschema_col(const struct tschema *s, const char *name);
 char *col_wide_type(const struct col *cl);
 /* Switches cl to its wide type (col_wide_type() must not be NULL). */
 void col_widen(struct col *cl);
+
+/* A column of a table as ClickHouse has it, for tschema_map(). */
+struct named_col {
+	const char *name, *type; /* ClickHouse type text */
+	int keypos;              /* in the sorting key, 1-based, or 0 */
+	const struct col *src;   /* the same column in a schema by names, or
+				  * NULL (SET members come from there) */
+};
+
+/* Maps a positional schema (s->positional: columns named col_1, col_2, ...,
+ * from a binlog without column names) onto a table that has the n named
+ * columns cols: column i takes the name, type and key position of cols[i]
+ * when its values convert exactly (same type; ENUM and SET numbers through
+ * the symbols). Returns 0, or -1 with the reason in err (s unchanged). */
+int tschema_map(struct tschema *s, const struct named_col *cols, size_t n,
+    char *err, size_t errlen);
 
 /* ---- Rows ------------------------------------------------------------ */
 

@@ -191,6 +191,110 @@ struct srvcol {
 	char *name, *type;
 };
 
+static int
+is_meta(const char *name)
+{
+	return strcmp(name, "_version") == 0 || strcmp(name, "_deleted") == 0 ||
+	    strcmp(name, "_ts") == 0;
+}
+
+/* Sets the key positions of cols[0..n) from a sorting key expression as
+ * system.tables shows it ("id, `sel ect`"). */
+static void
+key_positions(const char *sk, struct named_col *cols, size_t n)
+{
+	struct cdc_buf name;
+	const char *p = sk;
+	int pos = 0;
+	size_t i;
+
+	cdc_buf_init(&name);
+	while (*p != '\0') {
+		name.len = 0;
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '`') {
+			for (p++; *p != '\0' && *p != '`'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				cdc_buf_putc(&name, *p);
+			}
+			if (*p == '`')
+				p++;
+		} else {
+			while (*p != '\0' && *p != ',' && *p != ' ')
+				cdc_buf_putc(&name, *p++);
+		}
+		if (name.len == 0)
+			break;
+		pos++;
+		for (i = 0; i < n; i++)
+			if (strlen(cols[i].name) == name.len &&
+			    memcmp(cols[i].name, name.p, name.len) == 0)
+				cols[i].keypos = pos;
+	}
+	cdc_buf_fini(&name);
+}
+
+static int server_sorting_key(struct loader *l, struct table *t,
+    struct cdc_buf *out);
+
+/* A schema whose columns are named by position (a binlog without column
+ * names) for a table that has named columns: it is mapped onto them when
+ * every value converts exactly, else its rows are refused (dead-letter
+ * file) rather than adding col_1, col_2, ... to the table. have[0..nhave)
+ * are the table's columns; old, if not NULL, the schema by names rows used
+ * so far. Returns 0 or an exit code. */
+static int
+map_positional(struct loader *l, struct table *t, struct tschema *s,
+    const struct tschema *old, const struct srvcol *have, size_t nhave)
+{
+	struct named_col *nc = cdc_xcalloc(nhave + 1, sizeof(*nc));
+	char err[CDC_ERRLEN], want[32];
+	struct cdc_buf sk;
+	size_t i, n = 0;
+	int named = 0, rc = 0, k;
+
+	cdc_buf_init(&sk);
+	for (i = 0; i < nhave; i++) {
+		if (is_meta(have[i].name))
+			continue;
+		nc[n].name = have[i].name;
+		nc[n].type = have[i].type;
+		snprintf(want, sizeof(want), "col_%zu", n + 1);
+		named |= strcmp(have[i].name, want) != 0;
+		if (old != NULL && !old->positional &&
+		    (k = tschema_col(old, have[i].name)) >= 0) {
+			nc[n].src = &old->cols[k];
+			nc[n].keypos = old->cols[k].keypos;
+		}
+		n++;
+	}
+	if (!named)
+		goto out; /* a new table, or one named by position too */
+	if (!l->o.dry_run) {
+		for (i = 0; i < n; i++)
+			nc[i].keypos = 0;
+		if ((rc = server_sorting_key(l, t, &sk)) != 0)
+			goto out;
+		key_positions((const char *)sk.p, nc, n);
+	}
+	if (tschema_map(s, nc, n, err, sizeof(err)) == 0) {
+		cdc_info("'%s.%s': columns named by position in the binlog "
+		    "are read as the columns of '%s'", t->db, t->name,
+		    t->qname);
+	} else {
+		cdc_warn("cannot load rows of '%s.%s' into '%s': %s; they go "
+		    "to the dead-letter file", t->db, t->name, t->qname, err);
+		free(s->refused);
+		s->refused = cdc_xstrdup(err);
+	}
+out:
+	cdc_buf_fini(&sk);
+	free(nc);
+	return rc;
+}
+
 /* A date or time column that an earlier run widened (or began to widen:
  * DateTime goes through Int64) keeps its wide type. */
 static void
@@ -270,6 +374,29 @@ engine_of(struct loader *l, const char *chdb, const char *name,
 	cdc_buf_puts(&sql, " AND name = ");
 	qstring(&sql, name);
 	cdc_buf_puts(&sql, " FORMAT TabSeparated");
+	rc = ddl_query(l, buf_str(&sql), out);
+	cdc_buf_fini(&sql);
+	while (out->len > 0 && out->p[out->len - 1] == '\n')
+		out->len--;
+	cdc_buf_putc(out, '\0');
+	return rc;
+}
+
+/* The sorting key of t on the server, as text with a NUL. */
+static int
+server_sorting_key(struct loader *l, struct table *t, struct cdc_buf *out)
+{
+	struct cdc_buf sql;
+	int rc;
+
+	out->len = 0;
+	cdc_buf_init(&sql);
+	cdc_buf_puts(&sql, "SELECT sorting_key FROM system.tables WHERE "
+			   "database = ");
+	qstring(&sql, t->chdb);
+	cdc_buf_puts(&sql, " AND name = ");
+	qstring(&sql, t->chname);
+	cdc_buf_puts(&sql, " FORMAT TabSeparatedRaw");
 	rc = ddl_query(l, buf_str(&sql), out);
 	cdc_buf_fini(&sql);
 	while (out->len > 0 && out->p[out->len - 1] == '\n')
@@ -452,7 +579,8 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 	}
 	if (l->o.dry_run) {
 		/* No server to ask: the columns are those of old (or all). */
-		const struct tschema *base = old != NULL ? old : s;
+		const struct tschema *base = old != NULL && !old->refused ?
+		    old : s;
 
 		have = cdc_xcalloc(base->ncols + 1, sizeof(*have));
 		for (i = 0; i < base->ncols; i++) {
@@ -463,7 +591,13 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 	} else if ((rc = server_columns(l, t, &raw, &have, &nhave)) != 0) {
 		goto out;
 	}
-	if (old != NULL && old->nkey != s->nkey)
+	if (s->positional && !s->refused) {
+		if ((rc = map_positional(l, t, s, old, have, nhave)) != 0)
+			goto out;
+	}
+	if (s->refused != NULL)
+		goto out; /* nothing of it reaches the table */
+	if (old != NULL && old->nkey != s->nkey && !old->refused)
 		cdc_warn("the primary key of '%s.%s' changed; '%s' keeps its "
 		    "sorting key", t->db, t->name, t->qname);
 	for (i = 0; i < s->ncols; i++) {

@@ -452,6 +452,17 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 	if (t == NULL)
 		return l->rc != 0 ? l->rc : 1;
 	l->in++;
+	if (s->refused != NULL) {
+		struct cdc_buf row;
+
+		cdc_buf_init(&row);
+		if (c.has_after || c.has_before)
+			row_cells_json(s, c.has_after ? c.after : c.before, &row);
+		rc = dead_letter(l, t, s->refused, row.len ? row.p : NULL,
+		    row.len, v);
+		cdc_buf_fini(&row);
+		return rc;
+	}
 	switch (c.op) {
 	case 't':
 		return ddl_truncate(l, t, v);
@@ -467,6 +478,12 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 				c.before[i].st = CELL_NULL;
 		return put_row(l, t, c.before, v, 1, c.source_ts_ms);
 	case 'u':
+		/* A key column absent from a partial after image did not
+		 * change (binlog_row_image=MINIMAL logs changed columns). */
+		if (c.has_before && c.has_after && s->nkey > 0)
+			for (size_t k = 0; k < s->nkey; k++)
+				if (c.after[s->key[k]].st == CELL_ABSENT)
+					c.after[s->key[k]] = c.before[s->key[k]];
 		if (c.has_before && s->nkey > 0 &&
 		    !row_key_equal(s, c.before, c.after)) {
 			for (size_t i = 0; i < s->ncols; i++)

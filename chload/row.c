@@ -696,6 +696,33 @@ put_value(const struct col *cl, const struct cell *c, struct cdc_buf *b,
 			    (int)(c->n > 40 ? 40 : c->n), (const char *)c->p);
 		put_le(b, i, cl->width);
 		return 0;
+	case CV_ENUM_NUM:
+	case CV_SET_NUM:
+		for (u = 0, i = 0; i < c->n && i < 20 && c->p[i] >= '0' &&
+		     c->p[i] <= '9'; i++)
+			u = u * 10 + (uint64_t)(c->p[i] - '0');
+		if (c->n == 0 || i != c->n ||
+		    (cl->cv == CV_ENUM_NUM && u > cl->size) ||
+		    (cl->cv == CV_SET_NUM && cl->nsym < 64 &&
+			u >> cl->nsym != 0))
+			return cdc_err(err, errlen, "column '%s': '%.*s' is not "
+			    "a number of the %s", cl->name,
+			    (int)(c->n > 40 ? 40 : c->n), (const char *)c->p,
+			    cl->cv == CV_ENUM_NUM ? "enum" : "set");
+		if (cl->cv == CV_ENUM_NUM) {
+			put_le(b, u, cl->width);
+			return 0;
+		}
+		tmp->len = 0;
+		for (i = 0; i < cl->nsym && i < 64; i++) {
+			if (!(u >> i & 1))
+				continue;
+			if (tmp->len > 0)
+				cdc_buf_putc(tmp, ',');
+			cdc_buf_append(tmp, cl->sym[i], cl->symlen[i]);
+		}
+		put_str(b, tmp->p, tmp->len);
+		return 0;
 	case CV_VECTOR:
 		if (put_vector(cl, b, c) == -1)
 			return cdc_err(err, errlen, "column '%s': bad vector",
@@ -718,6 +745,7 @@ put_default(const struct col *cl, struct cdc_buf *b)
 	switch (cl->cv) {
 	case CV_INT:
 	case CV_ENUM:
+	case CV_ENUM_NUM:
 		put_le(b, 0, cl->width);
 		break;
 	case CV_FLOAT32:
@@ -751,6 +779,7 @@ put_default(const struct col *cl, struct cdc_buf *b)
 		break;
 	case CV_STRING:
 	case CV_DEC_TEXT:
+	case CV_SET_NUM:
 	case CV_VECTOR:
 		put_varuint(b, 0);
 		break;
@@ -999,6 +1028,7 @@ json_value(const struct col *cl, struct rd *r, struct cdc_buf *out)
 		break;
 	case CV_STRING:
 	case CV_DEC_TEXT:
+	case CV_SET_NUM:
 		s = get_str(r, &len);
 		if (s != NULL)
 			cdc_json_str(out, s, len,
@@ -1011,6 +1041,9 @@ json_value(const struct col *cl, struct rd *r, struct cdc_buf *out)
 		}
 		cdc_json_str(out, r->p, cl->size, 1);
 		r->p += cl->size;
+		break;
+	case CV_ENUM_NUM:
+		cdc_buf_printf(out, "%" PRIu64, get_le(r, cl->width));
 		break;
 	case CV_ENUM:
 		u = get_le(r, cl->width);

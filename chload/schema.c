@@ -488,10 +488,13 @@ map_type(struct compiler *c, const struct ch_caps *caps, json_t *f,
 		if ((ct == NULL || enum_from_type(cl, ct) == -1)) {
 			free_syms(cl);
 			add_sym(cl, "", 0);
-			if (allowed != NULL)
+			if (allowed != NULL && *allowed != '\0')
 				enum_from_allowed(cl, allowed);
 		}
 		if (cl->nsym < 2 || cl->nsym > 32768) {
+			/* No symbols (a binlog without column metadata):
+			 * the value is MySQL's number, as text. */
+			cl->numbered = cl->nsym < 2;
 			free_syms(cl);
 			cl->cv = CV_STRING;
 			return cdc_xstrdup("String");
@@ -511,6 +514,11 @@ map_type(struct compiler *c, const struct ch_caps *caps, json_t *f,
 		return (char *)b.p;
 	}
 	if (strcmp(cn, "io.debezium.data.EnumSet") == 0) {
+		json_t *params = json_object_get(t, "connect.parameters");
+		const char *allowed = str_attr(params, "allowed");
+
+		cl->numbered = (ct == NULL || strcmp(ct, "set()") == 0) &&
+		    (allowed == NULL || *allowed == '\0');
 		cl->cv = CV_STRING;
 		return cdc_xstrdup(caps->lowcard ? "LowCardinality(String)" :
 						   "String");
@@ -628,6 +636,9 @@ compile_col(struct compiler *c, const struct ch_caps *caps, json_t *f,
 	if (name == NULL)
 		name = json_string_value(json_object_get(f, "name"));
 	cl->name = cdc_xstrdup(name != NULL ? name : "");
+	if (json_string_value(json_object_get(f, "cdc.type")) != NULL)
+		cl->mytype = cdc_xstrdup(
+		    json_string_value(json_object_get(f, "cdc.type")));
 	cl->keypos = (int)json_integer_value(json_object_get(f, "cdc.key"));
 	cl->br_absent = cl->br_null = cl->br_value = -1;
 	if (json_is_array(t)) {
@@ -673,6 +684,19 @@ compile_col(struct compiler *c, const struct ch_caps *caps, json_t *f,
 	return 0;
 }
 
+/* s->key and s->nkey from the columns' key positions. */
+static void
+set_key(struct tschema *s)
+{
+	size_t i, j;
+
+	s->nkey = 0;
+	for (j = 1; j <= s->ncols; j++)
+		for (i = 0; i < s->ncols; i++)
+			if (s->cols[i].keypos == (int)j)
+				s->key[s->nkey++] = i;
+}
+
 static int
 compile_value(struct compiler *c, const struct ch_caps *caps, json_t *rec,
     struct av_node *node)
@@ -705,10 +729,16 @@ compile_value(struct compiler *c, const struct ch_caps *caps, json_t *rec,
 	}
 	/* Key columns in key order. */
 	s->key = cdc_xcalloc(s->ncols ? s->ncols : 1, sizeof(*s->key));
-	for (j = 1; j <= s->ncols; j++)
-		for (i = 0; i < s->ncols; i++)
-			if (s->cols[i].keypos == (int)j)
-				s->key[s->nkey++] = i;
+	set_key(s);
+	/* binlog2avro names the columns by position when the binlog has no
+	 * names (binlog_row_metadata=MINIMAL); it knows no key then. */
+	s->positional = s->ncols > 0 && s->nkey == 0;
+	for (i = 0; i < s->ncols && s->positional; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "col_%zu", i + 1);
+		s->positional = strcmp(s->cols[i].name, want) == 0;
+	}
 	return 0;
 }
 
@@ -853,9 +883,11 @@ tschema_free(struct tschema *s)
 		return;
 	for (i = 0; i < s->ncols; i++) {
 		free(s->cols[i].name);
+		free(s->cols[i].mytype);
 		free(s->cols[i].chtype);
 		free_syms(&s->cols[i]);
 	}
+	free(s->refused);
 	for (i = 0; i < s->nnodes; i++) {
 		free(s->nodes[i]->child);
 		free(s->nodes[i]);
@@ -893,4 +925,146 @@ tschema_col(const struct tschema *s, const char *name)
 		if (strcmp(s->cols[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* ---- Columns named by position ---------------------------------------- */
+
+/* The type inside Nullable(...) as t[0..*n), and whether it was there. */
+static const char *
+strip_nullable(const char *t, size_t *n, int *nullable)
+{
+	size_t len = strlen(t);
+
+	*nullable = len > 10 && strncmp(t, "Nullable(", 9) == 0 &&
+	    t[len - 1] == ')';
+	*n = *nullable ? len - 10 : len;
+	return *nullable ? t + 9 : t;
+}
+
+/* Whether type t, without Nullable(), is b[0..n). */
+static int
+same_base(const char *t, const char *b, size_t n)
+{
+	size_t tn;
+	int tnull;
+
+	t = strip_nullable(t, &tn, &tnull);
+	return tn == n && memcmp(t, b, n) == 0;
+}
+
+/* The greatest value of an Enum8(...) or Enum16(...) type text t[0..n),
+ * with its width in bytes; -1 when t is not one. */
+static int64_t
+enum_max(const char *t, size_t n, int *width)
+{
+	const char *p = t, *end = t + n;
+	int64_t max = -1, v;
+	int neg;
+
+	if (n > 6 && strncmp(t, "Enum8(", 6) == 0) {
+		*width = 1;
+		p += 6;
+	} else if (n > 7 && strncmp(t, "Enum16(", 7) == 0) {
+		*width = 2;
+		p += 7;
+	} else {
+		return -1;
+	}
+	while (p < end && *p == '\'') {
+		for (p++; p < end && *p != '\''; p++)
+			if (*p == '\\')
+				p++;
+		p++;
+		while (p < end && (*p == ' ' || *p == '='))
+			p++;
+		neg = p < end && *p == '-';
+		p += neg;
+		if (p == end || !isdigit((unsigned char)*p))
+			return -1;
+		for (v = 0; p < end && isdigit((unsigned char)*p); p++)
+			v = v * 10 + (*p - '0');
+		if (!neg && v > max)
+			max = v;
+		while (p < end && (*p == ',' || *p == ' '))
+			p++;
+	}
+	return p + 1 == end && *p == ')' ? max : -1;
+}
+
+int
+tschema_map(struct tschema *s, const struct named_col *cols, size_t n,
+    char *err, size_t errlen)
+{
+	const char *tb;
+	size_t i, tn;
+	int tnull, width;
+	struct col *c;
+
+	if (!s->positional)
+		return cdc_err(err, errlen, "columns are not named by position");
+	if (n != s->ncols)
+		return cdc_err(err, errlen, "the binlog has no column names "
+		    "(binlog_row_metadata=MINIMAL) and %zu columns where the "
+		    "table has %zu", s->ncols, n);
+	/* Every column first: s changes only when all of them convert. */
+	for (i = 0; i < n; i++) {
+		c = &s->cols[i];
+		tb = strip_nullable(cols[i].type, &tn, &tnull);
+		if (c->numbered && starts(c->mytype, "enum")) {
+			if (enum_max(tb, tn, &width) < 0)
+				goto differ;
+		} else if (c->numbered) {
+			if (cols[i].src == NULL ||
+			    !starts(cols[i].src->mytype, "set(") ||
+			    !((tn == 6 && strncmp(tb, "String", 6) == 0) ||
+				(tn == 22 && strncmp(tb,
+				    "LowCardinality(String)", 22) == 0)))
+				return cdc_err(err, errlen, "the binlog has no "
+				    "column names (binlog_row_metadata=MINIMAL) "
+				    "and SET column %zu ('%s') has no members "
+				    "to name its values", i + 1, cols[i].name);
+		} else if (!same_base(c->chtype, tb, tn)) {
+			/* The table may hold a widened date or time. */
+			char *wide = col_wide_type(c);
+			int same = wide != NULL && same_base(wide, tb, tn);
+
+			free(wide);
+			if (!same)
+				goto differ;
+		}
+		if (c->nullable && !tnull && cols[i].keypos == 0)
+			goto differ;
+		continue;
+differ:
+		return cdc_err(err, errlen, "the binlog has no column names "
+		    "(binlog_row_metadata=MINIMAL) and its column %zu is %s "
+		    "%s where the table has '%s' %s", i + 1,
+		    c->mytype != NULL ? c->mytype : "?", c->chtype,
+		    cols[i].name, cols[i].type);
+	}
+	for (i = 0; i < n; i++) {
+		c = &s->cols[i];
+		tb = strip_nullable(cols[i].type, &tn, &tnull);
+		if (c->rep != REP_NONE && !same_base(c->chtype, tb, tn))
+			c->rep = c->cv == CV_DATE ? REP_DAYS : REP_DECIMAL;
+		free(c->name);
+		c->name = cdc_xstrdup(cols[i].name);
+		free(c->chtype);
+		c->chtype = cdc_xstrdup(cols[i].type);
+		c->nullable = tnull;
+		c->keypos = cols[i].keypos;
+		if (c->numbered && starts(c->mytype, "enum")) {
+			c->cv = CV_ENUM_NUM;
+			c->size = (size_t)enum_max(tb, tn, &width);
+			c->width = width;
+		} else if (c->numbered) {
+			free_syms(c);
+			if (enum_from_type(c, cols[i].src->mytype) == -1)
+				free_syms(c);
+			c->cv = CV_SET_NUM;
+		}
+	}
+	set_key(s);
+	s->positional = 0;
+	return 0;
 }
