@@ -168,6 +168,7 @@ struct b2a_options {
 	int64_t start_position;
 	int64_t start_time, stop_time; /* seconds, or -1 */
 	size_t hold_limit;
+	int no_tombstones; /* no null-valued change after each delete */
 	/* --include / --exclude: fnmatch(3) patterns on "db.table". */
 	char **include, **exclude;
 	int ninclude, nexclude;

@@ -81,6 +81,8 @@ usage(FILE *f)
 	    "after T (UTC)\n"
 	    "  -Z, --codec CODEC           block codec: null (default), "
 	    "deflate, zstandard\n"
+	    "  -n, --no-tombstones         no tombstone (null value) after each "
+	    "delete\n"
 	    "  -u, --unbuffered            end a block after every frame\n"
 	    "  -f, --force                 write binary output to a "
 	    "terminal\n"
@@ -135,6 +137,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"host", required_argument, NULL, 'H'},
 	    {"include", required_argument, NULL, 'I'},
 	    {"log-time", no_argument, NULL, 'T'},
+	    {"no-tombstones", no_argument, NULL, 'n'},
 	    {"password-file", required_argument, NULL, 'W'},
 	    {"port", required_argument, NULL, 'P'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -173,7 +176,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	o->b.stop_time = -1;
 	o->b.hold_limit = 8 << 20;
 	while ((c = getopt_long(argc, argv,
-		    "b:B:C:efhH:i:I:j:k:LP:p:qr:s:S:t:TuU:vVW:X:YZ:", longopts,
+		    "b:B:C:efhH:i:I:j:k:LnP:p:qr:s:S:t:TuU:vVW:X:YZ:", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -228,6 +231,9 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			break;
 		case 'L':
 			o->live.tls = 1;
+			break;
+		case 'n':
+			o->b.no_tombstones = 1;
 			break;
 		case 'S':
 			o->live.socket = optarg;

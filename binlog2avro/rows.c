@@ -390,6 +390,16 @@ emit(struct b2a_decoder *d, struct b2a_table *t, const char *op,
 	}
 	d->changes++;
 	d->trx_version = version;
+	if (has_key && op[0] == 'd' && !d->o.no_tombstones) {
+		/* A tombstone after each delete lets a log-compacted Kafka
+		 * topic forget the key (avro2kafka -n drops them). */
+		f.value.p = NULL;
+		f.value.len = 0;
+		if (cdc_writer_put(d->w, &f, err, errlen) == -1) {
+			d->io_error = 1;
+			return -1;
+		}
+	}
 	return 0;
 }
 
