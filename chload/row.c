@@ -111,8 +111,10 @@ decode_cell(const struct col *cl, const uint8_t **p, const uint8_t *end,
 		    br >= cl->nbranch)
 			return -1;
 		if (br == cl->br_absent) {
+			/* The Absent enum's symbol index, always 0. */
 			c->st = CELL_ABSENT;
-			return 0;
+			return cdc_avro_dec_long(p, end, &br) == CDC_AVRO_OK &&
+			    br == 0 ? 0 : -1;
 		}
 		if (br == cl->br_null) {
 			c->st = CELL_NULL;

@@ -675,7 +675,13 @@ compile_col(struct compiler *c, const struct ch_caps *caps, json_t *f,
 		return -1;
 	cl->nullable = cl->br_null >= 0 && cl->keypos == 0 &&
 	    cl->cv != CV_VECTOR && cl->cv != CV_GEOMETRY;
-	if (cl->nullable) {
+	if (cl->nullable && starts(base, "LowCardinality(")) {
+		/* LowCardinality cannot be inside Nullable; RowBinary is the
+		 * same for both. */
+		cl->chtype = xprintf("LowCardinality(Nullable(%.*s))",
+		    (int)(strlen(base) - 16), base + 15);
+		free(base);
+	} else if (cl->nullable) {
 		cl->chtype = xprintf("Nullable(%s)", base);
 		free(base);
 	} else {

@@ -165,7 +165,7 @@ check_eq "a replay keeps the rows" "$(qw "count(), sum(dt), sum(dt0)" "id")" "$(
 create=$(grep '^CREATE TABLE IF NOT EXISTS `'"$db"'`.`types`' "$T/dry")
 for want in '`d65` Nullable(Decimal(65, 30))' '`dt` Nullable(Date32)' \
     '`dt0` Nullable(DateTime64(0, '"'UTC'"'))' '`dt6` Nullable(DateTime64(6, '"'UTC'"'))' \
-    '`ts3` Nullable(DateTime64(3, '"'UTC'"'))' '`st` Nullable(LowCardinality(String))' \
+    '`ts3` Nullable(DateTime64(3, '"'UTC'"'))' '`st` LowCardinality(Nullable(String))' \
     '`_ts` DateTime64(3, '"'UTC'"')' 'ReplacingMergeTree(`_version`, `_deleted`)' \
     'non_replicated_deduplication_window'; do
 	case $create in
