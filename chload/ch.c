@@ -103,6 +103,14 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* The whole answer of a query (a row read back may be large). */
+static size_t
+on_body_full(char *p, size_t size, size_t n, void *arg)
+{
+	cdc_buf_append(arg, p, size * n);
+	return size * n;
+}
+
 struct ch *
 ch_new(const struct ch_conf *conf)
 {
@@ -321,6 +329,7 @@ ch_query(struct ch *c, const char *sql, const void *body, size_t bodylen,
 		bodylen = strlen(sql);
 	}
 	setup(c, c->sync, (const char *)url.p, &resp, errbuf);
+	curl_easy_setopt(c->sync, CURLOPT_WRITEFUNCTION, on_body_full);
 	curl_easy_setopt(c->sync, CURLOPT_POST, 1L);
 	curl_easy_setopt(c->sync, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->sync, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -197,7 +197,8 @@ int tschema_map(struct tschema *s, const struct named_col *cols, size_t n,
 enum cell_state {
 	CELL_ABSENT,
 	CELL_NULL,
-	CELL_VALUE
+	CELL_VALUE,
+	CELL_RAW /* p[0..n) is the column's RowBinary, as ClickHouse sent it */
 };
 
 struct cell {
@@ -240,6 +241,16 @@ int row_to_json(const struct tschema *s, const struct ch_caps *caps,
  * dead-letter file when a value cannot be encoded. */
 void row_cells_json(const struct tschema *s, const struct cell *cells,
     struct cdc_buf *out);
+
+/* Appends the condition "`k1` = literal AND ..." that selects the row
+ * whose key columns the cells hold, literals typed as the columns are.
+ * Returns 0, or -1 with err when a key value is missing or does not fit. */
+int row_key_where(const struct tschema *s, const struct cell *cells,
+    struct cdc_buf *out, char *err, size_t errlen);
+
+/* The length of column cl's RowBinary value (Nullable flag included) at
+ * p[0..n), or 0 when it is cut short. */
+size_t row_value_len(const struct col *cl, const uint8_t *p, size_t n);
 
 /* Whether the key columns of two images are equal. */
 int row_key_equal(const struct tschema *s, const struct cell *a,

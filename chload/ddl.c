@@ -123,6 +123,13 @@ ddl_exec(struct loader *l, const char *sql)
 	return run(l, sql, NULL, 0);
 }
 
+int
+ddl_fetch(struct loader *l, const char *sql, struct cdc_buf *out)
+{
+	cdc_debug("query: %s", sql);
+	return run(l, sql, out, 0);
+}
+
 /* A query's TSV answer in out (nothing in --dry-run). */
 static int
 ddl_query(struct loader *l, const char *sql, struct cdc_buf *out)
@@ -551,7 +558,7 @@ int
 ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
     const struct tschema *old)
 {
-	struct cdc_buf sql, raw;
+	struct cdc_buf sql, raw, raw2;
 	struct srvcol *have = NULL;
 	const struct srvcol *hc;
 	size_t nhave = 0, i;
@@ -559,6 +566,7 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 
 	cdc_buf_init(&sql);
 	cdc_buf_init(&raw);
+	cdc_buf_init(&raw2);
 	cdc_buf_puts(&sql, "CREATE DATABASE IF NOT EXISTS ");
 	qident(&sql, t->chdb);
 	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
@@ -597,6 +605,21 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 	}
 	if (s->refused != NULL)
 		goto out; /* nothing of it reaches the table */
+	if (s->nkey > 0 && nhave > 0 && !l->o.dry_run) {
+		/* A table made without a primary key (from a binlog without
+		 * column metadata, say) keeps its rows a multiset: a key that
+		 * appears later cannot become its sorting key. */
+		if ((rc = server_sorting_key(l, t, &raw2)) != 0)
+			goto out;
+		if (strcmp((const char *)raw2.p, "_version, _deleted") == 0) {
+			cdc_warn("'%s.%s' has a primary key now; '%s' was made "
+			    "without one and keeps its rows as a multiset",
+			    t->db, t->name, t->qname);
+			for (i = 0; i < s->ncols; i++)
+				s->cols[i].keypos = 0;
+			s->nkey = 0;
+		}
+	}
 	if (old != NULL && old->nkey != s->nkey && !old->refused)
 		cdc_warn("the primary key of '%s.%s' changed; '%s' keeps its "
 		    "sorting key", t->db, t->name, t->qname);
@@ -637,7 +660,7 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 	/* Columns the source dropped. Only against the schema rows used so
 	 * far, never on first sight: replaying an older stream must not
 	 * drop what a newer one added. */
-	for (i = 0; old != NULL && i < old->ncols; i++) {
+	for (i = 0; old != NULL && !old->positional && i < old->ncols; i++) {
 		if (tschema_col(s, old->cols[i].name) >= 0 ||
 		    find_col(have, nhave, old->cols[i].name) == NULL)
 			continue;
@@ -657,6 +680,7 @@ out:
 	free(have);
 	cdc_buf_fini(&sql);
 	cdc_buf_fini(&raw);
+	cdc_buf_fini(&raw2);
 	return rc;
 }
 

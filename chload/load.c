@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ack.h"
+#include "avrobin.h"
 #include "avrojson.h"
 #include "fingerprint.h"
 #include "loader.h"
@@ -49,6 +50,7 @@ loader_new(const struct load_opts *o)
 
 	l->o = *o;
 	cdc_buf_init(&l->scratch);
+	cdc_buf_init(&l->fetched);
 	l->last_stats = cdc_mono_ms();
 	return l;
 }
@@ -61,6 +63,8 @@ table_free(struct table *t)
 	ch_req_free(t->req);
 	batch_fini(&t->fill);
 	batch_fini(&t->flight);
+	cdc_buf_fini(&t->kc_where);
+	cdc_buf_fini(&t->held);
 	free(t->db);
 	free(t->name);
 	free(t->chdb);
@@ -89,6 +93,7 @@ loader_free(struct loader *l)
 	free(l->before);
 	free(l->after);
 	cdc_buf_fini(&l->scratch);
+	cdc_buf_fini(&l->fetched);
 	ch_free(l->ch);
 	if (l->dead != NULL)
 		fclose(l->dead);
@@ -262,6 +267,8 @@ set_insert_sql(struct table *t)
 	t->insert_sql = (char *)b.p;
 }
 
+static void release_held(struct loader *l, struct table *t);
+
 /* The table of schema s, created or evolved as needed. */
 static struct table *
 table_for(struct loader *l, struct tschema *s)
@@ -275,6 +282,8 @@ table_for(struct loader *l, struct tschema *s)
 		t->name = cdc_xstrdup(s->table);
 		batch_init(&t->fill);
 		batch_init(&t->flight);
+		cdc_buf_init(&t->kc_where);
+		cdc_buf_init(&t->held);
 		ddl_names(l, t);
 		if ((rc = ddl_sync_table(l, t, s, NULL)) != 0) {
 			l->rc = rc;
@@ -297,6 +306,7 @@ table_for(struct loader *l, struct tschema *s)
 		return t;
 	}
 	/* New columns: what is buffered goes out with the old ones first. */
+	release_held(l, t);
 	if ((rc = loader_drain(l, t)) != 0 ||
 	    (rc = ddl_sync_table(l, t, s, t->schema)) != 0) {
 		l->rc = rc;
@@ -409,6 +419,136 @@ put_row(struct loader *l, struct table *t, const struct cell *cells,
 }
 
 static int
+has_absent(const struct tschema *s, const struct cell *img)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncols; i++)
+		if (img[i].st == CELL_ABSENT)
+			return 1;
+	return 0;
+}
+
+/* Completes a partial image (binlog_row_image=MINIMAL or NOBLOB): the
+ * columns img lacks did not change, so they are those of the row as
+ * ClickHouse has it just before version v (rows sent so far go out first):
+ * the row whose key the cells old hold, or that the condition oldwhere
+ * selects. Merges keep the newest version of a key, so the row before v
+ * is there while nothing at v or later is written for its key (a key
+ * change's delete waits, held, until its create is read). A replay finds
+ * the row this change wrote, at version v under the key of img, and takes
+ * that; or a later version of that key, which makes this image moot:
+ * *superseded is set and img is left as it was. The values stay in
+ * l->fetched until the next call. Returns 0; -1 when the row is not there
+ * to complete it (why says so); or an exit code. */
+static int
+complete(struct loader *l, struct table *t, const struct cell *old,
+    const char *oldwhere, uint64_t v, struct cell *img, int *superseded,
+    char *why, size_t whylen)
+{
+	struct cell *keep = NULL;
+	const struct tschema *s = t->schema;
+	struct cdc_buf sql;
+	size_t i, off = 0, len;
+	int rc;
+
+	if (l->o.dry_run)
+		return cdc_err(why, whylen, "a partial row image is completed "
+		    "from the row in ClickHouse (not in --dry-run)");
+	cdc_buf_init(&sql);
+	cdc_buf_puts(&sql, "SELECT ");
+	for (i = 0; i < s->ncols; i++) {
+		if (img[i].st != CELL_ABSENT)
+			continue;
+		ch_quote_ident(&sql, s->cols[i].name, strlen(s->cols[i].name));
+		cdc_buf_puts(&sql, ", ");
+	}
+	cdc_buf_printf(&sql, "`_deleted`, `_version` FROM %s WHERE ((",
+	    t->qname);
+	if (row_key_where(s, img, &sql, why, whylen) == -1)
+		goto bad;
+	cdc_buf_printf(&sql, ") AND `_version` >= %" PRIu64 " OR (", v);
+	if (oldwhere != NULL)
+		cdc_buf_puts(&sql, oldwhere);
+	else if (row_key_where(s, old, &sql, why, whylen) == -1)
+		goto bad;
+	cdc_buf_printf(&sql, ") AND `_version` < %" PRIu64 ") AND `_version` "
+	    "> (SELECT max(`version`) FROM ", v);
+	ch_quote_ident(&sql, t->chdb, strlen(t->chdb));
+	cdc_buf_puts(&sql, ".`_chload_truncations` WHERE `table_name` = ");
+	ch_quote_string(&sql, t->chname, strlen(t->chname));
+	cdc_buf_puts(&sql, ") ORDER BY `_version` DESC LIMIT 1 FORMAT "
+			   "RowBinary");
+	cdc_buf_putc(&sql, '\0');
+	rc = loader_drain(l, t);
+	l->fetched.len = 0;
+	if (rc == 0)
+		rc = ddl_fetch(l, (const char *)sql.p, &l->fetched);
+	cdc_buf_fini(&sql);
+	*superseded = 0;
+	if (rc != 0)
+		return rc;
+	if (l->fetched.len == 0)
+		return cdc_err(why, whylen, "a partial row image (columns "
+		    "absent) of a row that is not in ClickHouse");
+	keep = cdc_xcalloc(s->ncols, sizeof(*keep));
+	memcpy(keep, img, s->ncols * sizeof(*keep));
+	for (i = 0; i < s->ncols; i++) {
+		if (img[i].st != CELL_ABSENT)
+			continue;
+		len = row_value_len(&s->cols[i], l->fetched.p + off,
+		    l->fetched.len - off);
+		if (len == 0)
+			break;
+		img[i].st = CELL_RAW;
+		img[i].p = l->fetched.p + off;
+		img[i].n = len;
+		off += len;
+	}
+	if (i < s->ncols || off + 9 != l->fetched.len) {
+		memcpy(img, keep, s->ncols * sizeof(*keep));
+		free(keep);
+		return cdc_err(why, whylen, "cannot read back the row that "
+		    "completes a partial row image");
+	}
+	if (cdc_le64(l->fetched.p + off + 1) > v) {
+		memcpy(img, keep, s->ncols * sizeof(*keep));
+		free(keep);
+		*superseded = 1;
+		return 0;
+	}
+	free(keep);
+	if (l->fetched.p[off] != 0)
+		return cdc_err(why, whylen, "a partial row image (columns "
+		    "absent) of a row that is deleted in ClickHouse");
+	l->completed++;
+	return 0;
+bad:
+	cdc_buf_fini(&sql);
+	return -1;
+}
+
+/* Puts the delete held back for a key change into t's buffer. */
+static void
+release_held(struct loader *l, struct table *t)
+{
+	if (!t->has_held)
+		return;
+	batch_row(l, &t->fill);
+	cdc_buf_append(&t->fill.data, t->held.p, t->held.len);
+	t->has_held = 0;
+}
+
+void
+loader_release_held(struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->ntables; i++)
+		release_held(l, l->tables[i]);
+}
+
+static int
 on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 {
 	struct tschema *s;
@@ -416,7 +556,7 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 	struct change c;
 	uint64_t fp, v;
 	char err[CDC_ERRLEN];
-	int rc = 0;
+	int rc = 0, superseded = 0;
 
 	if (f->value.p == NULL)
 		return 0; /* a tombstone: the delete before it did the work */
@@ -452,6 +592,8 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 	if (t == NULL)
 		return l->rc != 0 ? l->rc : 1;
 	l->in++;
+	if (t->has_held && (c.op != 'c' || v != t->kc_version))
+		release_held(l, t);
 	if (s->refused != NULL) {
 		struct cdc_buf row;
 
@@ -471,6 +613,27 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 			return dead_letter(l, t, "delete without a before image",
 			    NULL, 0, v);
 		}
+		if (s->has_absent && s->nkey > 0) {
+			/* Maybe the first half of a key change: the row goes
+			 * out after the create that may need the deleted row
+			 * (or before anything else of the table). */
+			t->kc_where.len = 0;
+			t->kc_set = row_key_where(s, c.before, &t->kc_where,
+			    err, sizeof(err)) == 0;
+			cdc_buf_putc(&t->kc_where, '\0');
+			t->kc_version = v;
+			for (size_t i = 0; i < s->ncols; i++)
+				if (c.before[i].st == CELL_ABSENT)
+					c.before[i].st = CELL_NULL;
+			t->held.len = 0;
+			if (t->kc_set && row_encode(s, c.before, v, 1,
+					     c.source_ts_ms, &l->caps, &t->held,
+					     NULL, err, sizeof(err)) == 0) {
+				t->has_held = 1;
+				return 0;
+			}
+			t->kc_set = 0;
+		}
 		/* Columns absent from a partial image do not matter once the
 		 * row is deleted: the key decides. */
 		for (size_t i = 0; i < s->ncols; i++)
@@ -484,6 +647,20 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 			for (size_t k = 0; k < s->nkey; k++)
 				if (c.after[s->key[k]].st == CELL_ABSENT)
 					c.after[s->key[k]] = c.before[s->key[k]];
+		if (c.has_before && c.has_after && s->has_absent) {
+			/* Absent from the after image: unchanged. */
+			for (size_t k = 0; k < s->ncols; k++)
+				if (c.after[k].st == CELL_ABSENT)
+					c.after[k] = c.before[k];
+			if (has_absent(s, c.after)) {
+				rc = complete(l, t, c.before, NULL, v, c.after,
+				    &superseded, err, sizeof(err));
+				if (rc == -1)
+					goto partial;
+				if (rc != 0)
+					return rc;
+			}
+		}
 		if (c.has_before && s->nkey > 0 &&
 		    !row_key_equal(s, c.before, c.after)) {
 			for (size_t i = 0; i < s->ncols; i++)
@@ -503,7 +680,31 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 		if (!c.has_after)
 			return dead_letter(l, t, "insert or update without an "
 			    "after image", NULL, 0, v);
+		if (c.op != 'u' && has_absent(s, c.after) && t->has_held &&
+		    t->kc_version == v) {
+			/* The create of a key change: the delete of the old
+			 * key at the same version, held, just before it. */
+			rc = complete(l, t, NULL, (const char *)t->kc_where.p,
+			    v, c.after, &superseded, err, sizeof(err));
+			release_held(l, t);
+			if (rc == -1)
+				goto partial;
+			if (rc != 0)
+				return rc;
+		}
+		if (superseded)
+			return 0; /* a replay: a later version has this key */
 		return put_row(l, t, c.after, v, 0, c.source_ts_ms);
+	}
+partial:
+	{
+		struct cdc_buf row;
+
+		cdc_buf_init(&row);
+		row_cells_json(s, c.after, &row);
+		rc = dead_letter(l, t, err, row.p, row.len, v);
+		cdc_buf_fini(&row);
+		return rc;
 	}
 }
 
@@ -822,6 +1023,9 @@ on_commit(struct loader *l, const struct cdc_frame *f)
 		l->marks = cdc_xrealloc(l->marks,
 		    l->capmarks * sizeof(*l->marks));
 	}
+	/* A transaction ends: a delete held for a key change goes out (it
+	 * belongs to the commit before this mark). */
+	loader_release_held(l);
 	m = &l->marks[l->nmarks++];
 	m->ordinal = ++l->ncommits;
 	m->seq = f->seq;
@@ -971,6 +1175,7 @@ loader_finish(struct loader *l)
 	size_t i;
 	int rc, pending;
 
+	loader_release_held(l);
 	for (;;) {
 		pending = 0;
 		for (i = 0; i < l->ntables; i++) {
@@ -1001,6 +1206,7 @@ loader_stats(struct loader *l, int force)
 	l->last_stats = now;
 	cdc_info("in=%" PRIu64 " out=%" PRIu64 " inserts=%" PRIu64
 	    " retries=%" PRIu64 " dead=%" PRIu64 " ddl=%" PRIu64
-	    " tables=%zu acked=%" PRId64, l->in, l->out, l->inserts,
-	    l->retries, l->dead_rows, l->ddl, l->ntables, l->acked);
+	    " completed=%" PRIu64 " tables=%zu acked=%" PRId64, l->in,
+	    l->out, l->inserts, l->retries, l->dead_rows, l->ddl,
+	    l->completed, l->ntables, l->acked);
 }

@@ -46,6 +46,14 @@ struct table {
 	int64_t retry_since;
 	int attempts;
 	int refreshed;           /* DDL re-run after a structural failure */
+	/* The key of the last delete of a partial image: the create of the
+	 * same version that follows (a key change) takes the columns its
+	 * image lacks from that row. */
+	struct cdc_buf kc_where;
+	uint64_t kc_version;
+	int kc_set;
+	struct cdc_buf held; /* that delete, encoded, until then */
+	int has_held;
 };
 
 struct commit_mark {
@@ -69,9 +77,11 @@ struct loader {
 	struct cell *before, *after;
 	size_t ncells;
 	struct cdc_buf scratch;
+	struct cdc_buf fetched; /* rows read back to complete partial images */
 	int rc; /* a fatal exit code, once set */
 	/* Counters for the info line. */
 	uint64_t in, out, inserts, retries, dead_rows, bytes_out, ddl;
+	uint64_t completed; /* partial images completed from ClickHouse */
 	int64_t last_stats;
 };
 
@@ -95,6 +105,8 @@ int loader_next_due(const struct loader *l, int max);
 /* Flushes everything and waits for it (end of input or a signal). Returns
  * 0 when all is in ClickHouse and acknowledged, else an exit code. */
 int loader_finish(struct loader *l);
+/* Puts the deletes held back for key changes into their buffers. */
+void loader_release_held(struct loader *l);
 /* Flushes one table and waits until it has nothing in flight. */
 int loader_drain(struct loader *l, struct table *t);
 void loader_stats(struct loader *l, int force);
@@ -108,6 +120,9 @@ int ddl_exec(struct loader *l, const char *sql);
  * columns not in s are dropped. Returns 0 or an exit code. */
 int ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
     const struct tschema *old);
+/* Runs a query (retrying while ClickHouse is unreachable); its answer
+ * goes to out. Returns 0 or an exit code. */
+int ddl_fetch(struct loader *l, const char *sql, struct cdc_buf *out);
 /* Applies or reports a Ddl frame. Returns 0 or an exit code. */
 int ddl_frame(struct loader *l, const struct cdc_frame *f);
 /* Empties the current state of t up to version (op t). */

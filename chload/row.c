@@ -818,6 +818,9 @@ row_encode(const struct tschema *s, const struct cell *cells,
 				cdc_buf_putc(b, 0);
 			rc = put_value(cl, &cells[i], b, &tmp, err, errlen);
 			break;
+		case CELL_RAW:
+			cdc_buf_append(b, cells[i].p, cells[i].n);
+			break;
 		}
 		if (rc != 0)
 			break;
@@ -1130,6 +1133,15 @@ row_cells_json(const struct tschema *s, const struct cell *cells,
 			cdc_buf_putc(out, ',');
 		cdc_json_str(out, (const uint8_t *)cl->name, strlen(cl->name), 0);
 		cdc_buf_putc(out, ':');
+		if (c->st == CELL_RAW) {
+			struct rd r = {c->p, c->p + c->n, 0};
+
+			if (cl->nullable && get_le(&r, 1) != 0)
+				cdc_buf_puts(out, "null");
+			else
+				json_value(cl, &r, out);
+			continue;
+		}
 		if (c->st != CELL_VALUE) {
 			cdc_buf_puts(out, c->st == CELL_NULL ? "null" :
 							       "\"(absent)\"");
@@ -1151,4 +1163,180 @@ row_cells_json(const struct tschema *s, const struct cell *cells,
 		}
 	}
 	cdc_buf_putc(out, '}');
+}
+
+/* ---- Keys as SQL -------------------------------------------------------- */
+
+static void
+hex_literal(struct cdc_buf *out, const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	cdc_buf_puts(out, "unhex('");
+	for (i = 0; i < n; i++) {
+		cdc_buf_putc(out, hex[p[i] >> 4]);
+		cdc_buf_putc(out, hex[p[i] & 15]);
+	}
+	cdc_buf_puts(out, "')");
+}
+
+/* The literal of one RowBinary value (not Nullable) of column cl. */
+static int
+key_literal(const struct col *cl, struct rd *r, struct cdc_buf *out)
+{
+	const uint8_t *s;
+	uint8_t be[32];
+	int64_t v;
+	size_t len, i;
+
+	switch (cl->cv) {
+	case CV_INT:
+	case CV_DEC_UINT:
+	case CV_BITS:
+		if (cl->cv == CV_INT && cl->is_signed)
+			cdc_buf_printf(out, "to%s('%" PRId64 "')", cl->chtype,
+			    get_sle(r, cl->width));
+		else
+			cdc_buf_printf(out, "to%s('%" PRIu64 "')", cl->chtype,
+			    get_le(r, cl->cv == CV_INT ? cl->width : 8));
+		break;
+	case CV_ENUM:
+	case CV_ENUM_NUM:
+		cdc_buf_printf(out, "CAST(toInt%d(%" PRId64 ") AS %s)",
+		    cl->width * 8, get_sle(r, cl->width), cl->chtype);
+		break;
+	case CV_FLOAT32:
+	case CV_FLOAT64:
+		len = cl->cv == CV_FLOAT32 ? 4 : 8;
+		if ((size_t)(r->end - r->p) < len)
+			return -1;
+		cdc_buf_printf(out, "reinterpretAsFloat%d(", (int)len * 8);
+		hex_literal(out, r->p, len);
+		cdc_buf_putc(out, ')');
+		r->p += len;
+		break;
+	case CV_DECIMAL:
+		if (r->end - r->p < cl->width || cl->width > 32)
+			return -1;
+		for (i = 0; i < (size_t)cl->width; i++)
+			be[i] = r->p[cl->width - 1 - i];
+		r->p += cl->width;
+		cdc_buf_printf(out, "toDecimal%d('", cl->width * 8);
+		cdc_decimal_text(be, (size_t)cl->width, cl->scale, out);
+		cdc_buf_printf(out, "', %d)", cl->scale);
+		break;
+	case CV_STRING:
+	case CV_DEC_TEXT:
+	case CV_SET_NUM:
+		s = get_str(r, &len);
+		if (s == NULL)
+			return -1;
+		hex_literal(out, s, len);
+		break;
+	case CV_FIXED:
+		if ((size_t)(r->end - r->p) < cl->size)
+			return -1;
+		cdc_buf_puts(out, "toFixedString(");
+		hex_literal(out, r->p, cl->size);
+		cdc_buf_printf(out, ", %zu)", cl->size);
+		r->p += cl->size;
+		break;
+	case CV_DATE:
+		if (cl->rep == REP_DAYS) {
+			cdc_buf_printf(out, "toInt32('%" PRId64 "')",
+			    get_sle(r, 4));
+			break;
+		}
+		cdc_buf_printf(out, "to%s('", cl->rep == REP_DATE32 ? "Date32" :
+								    "Date");
+		date_text(out, cl->rep == REP_DATE ? (int64_t)get_le(r, 2) :
+						     get_sle(r, 4));
+		cdc_buf_puts(out, "')");
+		break;
+	case CV_TS_MS:
+	case CV_TS_US:
+	case CV_TS_ISO:
+		if (cl->rep == REP_DATETIME) {
+			cdc_buf_printf(out, "toDateTime(toUInt32('%" PRIu64 "'), "
+			    "'UTC')", get_le(r, 4));
+			break;
+		}
+		v = get_sle(r, 8);
+		if (cl->rep == REP_DT64) {
+			cdc_buf_puts(out, "toDateTime64('");
+			time_text(out, v, cl->scale);
+			cdc_buf_printf(out, "', %d, 'UTC')", cl->scale);
+			break;
+		}
+		for (i = 0; i < 8; i++)
+			be[i] = (uint8_t)((uint64_t)v >> (8 * (7 - i)));
+		cdc_buf_puts(out, "toDecimal64('");
+		cdc_decimal_text(be, 8, cl->scale, out);
+		cdc_buf_printf(out, "', %d)", cl->scale);
+		break;
+	case CV_VECTOR:
+	case CV_GEOMETRY:
+		return -1;
+	}
+	return r->bad ? -1 : 0;
+}
+
+int
+row_key_where(const struct tschema *s, const struct cell *cells,
+    struct cdc_buf *out, char *err, size_t errlen)
+{
+	struct cdc_buf rb, tmp;
+	const struct col *cl;
+	const struct cell *c;
+	struct rd r;
+	size_t k;
+	int rc = 0;
+
+	cdc_buf_init(&rb);
+	cdc_buf_init(&tmp);
+	for (k = 0; k < s->nkey && rc == 0; k++) {
+		cl = &s->cols[s->key[k]];
+		c = &cells[s->key[k]];
+		rb.len = 0;
+		if (c->st == CELL_VALUE)
+			rc = put_value(cl, c, &rb, &tmp, err, errlen) != 0 ?
+			    -1 : 0;
+		else if (c->st == CELL_NULL)
+			put_default(cl, &rb);
+		else
+			rc = cdc_err(err, errlen, "key column '%s' is not in "
+			    "the row image", cl->name);
+		if (rc != 0)
+			break;
+		if (k > 0)
+			cdc_buf_puts(out, " AND ");
+		ch_quote_ident(out, cl->name, strlen(cl->name));
+		cdc_buf_puts(out, " = ");
+		r.p = rb.p;
+		r.end = rb.p + rb.len;
+		r.bad = 0;
+		if (key_literal(cl, &r, out) == -1)
+			rc = cdc_err(err, errlen, "key column '%s' of type %s "
+			    "has no literal", cl->name, cl->chtype);
+	}
+	if (s->nkey == 0)
+		rc = cdc_err(err, errlen, "the table has no primary key");
+	cdc_buf_fini(&rb);
+	cdc_buf_fini(&tmp);
+	return rc;
+}
+
+size_t
+row_value_len(const struct col *cl, const uint8_t *p, size_t n)
+{
+	struct rd r = {p, p + n, 0};
+	struct cdc_buf scratch;
+
+	if (cl->nullable && get_le(&r, 1) != 0)
+		return r.bad ? 0 : 1;
+	cdc_buf_init(&scratch);
+	json_value(cl, &r, &scratch);
+	cdc_buf_fini(&scratch);
+	return r.bad ? 0 : (size_t)(r.p - p);
 }
