@@ -378,6 +378,32 @@ widen(struct loader *l, struct table *t, size_t i, const char *err)
 	return rc;
 }
 
+/* A keyless table keeps one image per (_version, _deleted) (section 3 of
+ * docs/chload.md): two different images of one table at the same version
+ * would silently become one. A replay brings the same image again, which is
+ * fine; a different one is a stream that breaks the rule, refused. */
+static int
+keyless_check(struct loader *l, struct table *t, struct batch *b,
+    uint64_t version, int deleted)
+{
+	size_t start = b->rowoff[b->nrows - 1];
+	uint64_t h = cdc_crc64_avro(b->data.p + start, b->data.len - start);
+	int d = deleted != 0;
+
+	if (t->kl_set[d] && t->kl_version[d] == version && t->kl_hash[d] != h) {
+		cdc_error("keyless table '%s.%s': two different %s images at "
+		    "version %" PRIu64 " (a table without a primary key needs a "
+		    "version per change, or one of them is lost)", t->db,
+		    t->name, d ? "before" : "after", version);
+		return EX_DATAERR;
+	}
+	t->kl_set[d] = 1;
+	t->kl_version[d] = version;
+	t->kl_hash[d] = h;
+	(void)l;
+	return 0;
+}
+
 /* Appends one image as a row; a date or time out of its column's range
  * widens the column (unless it is a key column); a value ClickHouse cannot
  * take goes to the dead-letter file. */
@@ -396,6 +422,8 @@ put_row(struct loader *l, struct table *t, const struct cell *cells,
 		batch_row(l, b);
 		rc = row_encode(t->schema, cells, version, deleted, ts_ms,
 		    &l->caps, &b->data, &col, err, sizeof(err));
+		if (rc == 0 && t->schema->nkey == 0)
+			return keyless_check(l, t, b, version, deleted);
 		if (rc == 0)
 			return 0;
 		b->nrows--;

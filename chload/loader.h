@@ -54,6 +54,9 @@ struct table {
 	int kc_set;
 	struct cdc_buf held; /* that delete, encoded, until then */
 	int has_held;
+	/* Keyless: the last image of each kind (_deleted 0, 1) written. */
+	uint64_t kl_version[2], kl_hash[2];
+	int kl_set[2];
 };
 
 struct commit_mark {

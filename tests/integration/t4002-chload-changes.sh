@@ -107,3 +107,28 @@ load 3 "$T/first.avro"
 check_eq "replaying an older part keeps the rows" "$(ch "SELECT id FROM $db.t_current ORDER BY id FORMAT CSV" | tr '\n' ' ')" "1 4 5 6 "
 load 4 "$T/second.avro"
 check_eq "replaying the overlapping parts in order changes nothing" "$(state)" "$want"
+
+# Keyless tables need a version per change: the same image again (a replay)
+# is stored once; two different images at one version are refused (exit 65)
+# rather than kept as one.
+PYTHONPATH=$ROOT/tests/integration $PY - "$db" "$T/kv" <<'PYEOF'
+import sys
+import envstream as es
+db, out = sys.argv[1], sys.argv[2]
+k = es.Table(db, "kv", [es.Col("a", "int", True)])
+with es.Stream(open(out + ".same.avro", "wb")) as s:
+    s.insert(k, {"a": 1}, version=7)
+    s.insert(k, {"a": 1}, version=7)
+    s.insert(k, {"a": 1}, version=8)
+    s.commit()
+with es.Stream(open(out + ".diff.avro", "wb")) as s:
+    s.insert(k, {"a": 2}, version=9)
+    s.insert(k, {"a": 3}, version=9)
+    s.commit()
+PYEOF
+load kv1 "$T/kv.same.avro"
+check_eq "a keyless image repeated at its version is stored once" "$(ch "SELECT count() FROM $db.kv_current")" 2
+rc=0
+"$BIN/chload" -u "$CDC_CLICKHOUSE_URL" <"$T/kv.diff.avro" >"$T/out.kv2" 2>"$T/err.kv2" || rc=$?
+check_eq "two keyless images at one version are refused (exit)" "$rc" 65
+check "and said so" grep -q "keyless table '$db.kv': two different after images at version 9" "$T/err.kv2"
