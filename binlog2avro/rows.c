@@ -174,7 +174,7 @@ put_record(struct cdc_buf *out, const struct b2a_table *t,
 	}
 	for (i = 0; i < t->ncols; i++) {
 		const struct b2a_column *c = &t->cols[i];
-		const uint8_t *e = m->enc.p + m->off[i];
+		const uint8_t *e;
 		size_t n = m->len[i];
 
 		if (n == 0) {
@@ -182,6 +182,7 @@ put_record(struct cdc_buf *out, const struct b2a_table *t,
 			cdc_avro_put_long(out, 0); /* its only symbol */
 			continue;
 		}
+		e = m->enc.p + m->off[i]; /* off is set for present columns */
 		if (c->nullable || c->zero_date_null) {
 			cdc_buf_putc(out, e[0] + 2); /* index 0/1 -> 1/2 */
 			cdc_buf_append(out, e + 1, n - 1);
