@@ -34,6 +34,7 @@ struct opts {
 	enum cdc_codec codec;
 	int unbuffered;
 	int force;
+	int snapshot_given;
 	char **files;
 	int nfiles;
 };
@@ -61,6 +62,12 @@ usage(FILE *f)
 	    "end (default)\n"
 	    "  -e, --stop-at-end           stop at the server's end as of "
 	    "start-up\n"
+	    "  -a, --snapshot MODE         initial (default without --start): "
+	    "a consistent\n"
+	    "                              snapshot first; never; only: the "
+	    "snapshot alone\n"
+	    "  -K, --snapshot-chunk ROWS   rows per snapshot chunk "
+	    "(default 10000)\n"
 	    "  -b, --heartbeat MS          heartbeat interval while idle "
 	    "(default 1000)\n"
 	    "  -r, --retries N             reconnect attempts (default 10)\n"
@@ -143,6 +150,8 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"retries", required_argument, NULL, 'r'},
 	    {"server-id", required_argument, NULL, 'i'},
+	    {"snapshot", required_argument, NULL, 'a'},
+	    {"snapshot-chunk", required_argument, NULL, 'K'},
 	    {"socket", required_argument, NULL, 'S'},
 	    {"start", required_argument, NULL, 'B'},
 	    {"start-datetime", required_argument, NULL, 's'},
@@ -167,6 +176,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	memset(o, 0, sizeof(*o));
 	o->live.heartbeat_ms = 1000;
 	o->live.retries = 10;
+	o->live.snapshot_chunk = 10000;
 	o->b.prefix = cdc_getenv("CDC_TOPIC_PREFIX");
 	if (o->b.prefix == NULL)
 		o->b.prefix = "cdc";
@@ -176,9 +186,33 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	o->b.stop_time = -1;
 	o->b.hold_limit = 8 << 20;
 	while ((c = getopt_long(argc, argv,
-		    "b:B:C:efhH:i:I:j:k:LnP:p:qr:s:S:t:TuU:vVW:X:YZ:", longopts,
+		    "a:b:B:C:efhH:i:I:j:k:K:LnP:p:qr:s:S:t:TuU:vVW:X:YZ:",
+		    longopts,
 		    NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			if (strcmp(optarg, "initial") == 0)
+				o->live.snapshot = B2A_SNAPSHOT_INITIAL;
+			else if (strcmp(optarg, "never") == 0)
+				o->live.snapshot = B2A_SNAPSHOT_NEVER;
+			else if (strcmp(optarg, "only") == 0)
+				o->live.snapshot = B2A_SNAPSHOT_ONLY;
+			else {
+				cdc_error("invalid --snapshot '%s': must be "
+					  "initial, never or only", optarg);
+				return -1;
+			}
+			o->snapshot_given = 1;
+			break;
+		case 'K':
+			if (cdc_parse_int("--snapshot-chunk", optarg, 1,
+				100000000, &o->live.snapshot_chunk, err,
+				sizeof(err)) == -1) {
+				cdc_error("%s", err);
+				return -1;
+			}
+			o->snapshot_given = 1;
+			break;
 		case 'b':
 		case 'i':
 		case 'P':
@@ -315,6 +349,11 @@ opts_parse(struct opts *o, int argc, char *argv[])
 				 o->live.stop_at_end)) {
 		cdc_error("cannot use --host, --start or --stop-at-end with "
 			  "binlog files");
+		return -1;
+	}
+	if (o->nfiles > 0 && o->snapshot_given) {
+		cdc_error("cannot use --snapshot or --snapshot-chunk with binlog "
+			  "files");
 		return -1;
 	}
 	if (o->b.prefix[0] == '\0') {
@@ -551,7 +590,7 @@ run(const struct opts *o)
 	cdc_writer_set_unbuffered(w, o->unbuffered);
 	d = b2a_decoder_new(&o->b, w);
 	if (o->nfiles == 0)
-		rc = b2a_live_run(d, &o->live);
+		rc = b2a_snapshot_run(d, &o->live);
 	for (i = 0; i < o->nfiles && rc == 0 && !stopped; i++)
 		rc = read_file(d, o->files[i], i == 0, i == o->nfiles - 1, o,
 		    &stopped);
