@@ -40,8 +40,8 @@ usage(FILE *f)
 	    "  -n, --no-tombstones         drop changes with a null value\n"
 	    "  -C, --compression CODEC     lz4 (default), zstd, gzip, snappy, "
 	    "none\n"
-	    "  -l, --linger MS             batching delay (20)\n"
-	    "  -Q, --queue-kbytes N        producer queue bound (16384)\n"
+	    "  -l, --linger MS             batching delay (5)\n"
+	    "  -Q, --queue-kbytes N        producer queue bound (2048)\n"
 	    "  -I, --txn-interval MS       commit transactions this often "
 	    "(1000)\n"
 	    "  -M, --txn-max-changes N     or after this many changes "
@@ -130,8 +130,8 @@ main(int argc, char *argv[])
 	o.txn_ms = 1000;
 	o.txn_changes = 100000;
 	o.timeout_s = -1;
-	o.linger_ms = 20;
-	o.queue_kb = 16384;
+	o.linger_ms = 5;
+	o.queue_kb = 2048;
 	o.replication = -1;
 	o.tombstones = 1;
 	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));

@@ -323,6 +323,75 @@ cdc_kafka_header(const rd_kafka_message_t *m, const char *name,
 	return 0;
 }
 
+void
+cdc_kafka_vp_format(struct cdc_buf *out, int64_t version, const void *pos,
+    size_t len)
+{
+	char digits[24];
+	uint64_t u;
+	size_t n = 0;
+	uint8_t *q;
+
+	/* By hand: snprintf costs more than the rest of this per record. */
+	u = version < 0 ? 0 - (uint64_t)version : (uint64_t)version;
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (version < 0)
+		digits[n++] = '-';
+	out->len = 0;
+	q = cdc_buf_reserve(out, n + 1 + len);
+	while (n > 0)
+		*q++ = (uint8_t)digits[--n];
+	*q++ = ' ';
+	if (len > 0)
+		memcpy(q, pos, len);
+	out->len = (size_t)(q - out->p) + len;
+}
+
+int
+cdc_kafka_parse_i64(const void *p, size_t len, int64_t *v)
+{
+	const uint8_t *s = p, *end = s + len;
+	uint64_t u = 0, lim;
+	int neg = 0;
+
+	if (s < end && *s == '-') {
+		neg = 1;
+		s++;
+	}
+	if (s == end || end - s > 19)
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (u > (lim - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		u = u * 10 + (uint64_t)(*s - '0');
+	}
+	*v = neg ? (int64_t)(0 - u) : (int64_t)u;
+	return 0;
+}
+
+int
+cdc_kafka_vp_parse(const void *p, size_t len, int64_t *version,
+    const void **pos, size_t *poslen)
+{
+	const uint8_t *s = p, *sp;
+
+	if (s == NULL)
+		return -1;
+	sp = memchr(s, ' ', len < 21 ? len : 21);
+	if (sp == NULL ||
+	    cdc_kafka_parse_i64(s, (size_t)(sp - s), version) == -1)
+		return -1;
+	*pos = sp + 1;
+	*poslen = len - (size_t)(sp + 1 - s);
+	return 0;
+}
+
 const char *
 cdc_kafka_version(void)
 {

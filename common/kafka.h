@@ -11,8 +11,13 @@
 
 #include "mem.h"
 
-/* Record headers that carry a change's position and version through Kafka,
- * and a DDL frame's database and time. */
+/* Record headers. A change record carries one header, cdc.vp: its version
+ * in decimal, one space, then its position ("42 binlog:mysql-bin.000001:4"),
+ * because every header costs librdkafka an allocation and a free per record
+ * on both sides. A DDL record carries cdc.position and cdc.ts_ms (decimal).
+ * Change records written before cdc.vp carried cdc.position and cdc.version
+ * (decimal); kafka2ch still reads those. */
+#define CDC_HDR_VP       "cdc.vp"
 #define CDC_HDR_POSITION "cdc.position"
 #define CDC_HDR_VERSION  "cdc.version"
 #define CDC_HDR_TS_MS    "cdc.ts_ms"
@@ -85,6 +90,20 @@ rd_kafka_topic_partition_list_t *cdc_kafka_position_parse(const char *s,
  * for a null header), -1 when the message has no such header. */
 int cdc_kafka_header(const rd_kafka_message_t *m, const char *name,
     const void **p, size_t *len);
+
+/* Replaces the contents of out with the cdc.vp header value of a change:
+ * version in decimal, a space, the len bytes of pos. */
+void cdc_kafka_vp_format(struct cdc_buf *out, int64_t version, const void *pos,
+    size_t len);
+
+/* Parses a cdc.vp header value of len bytes: *version gets the number, *pos
+ * and *poslen the position (which points into p). Returns 0, or -1 when the
+ * value does not start with a decimal number and a space. */
+int cdc_kafka_vp_parse(const void *p, size_t len, int64_t *version,
+    const void **pos, size_t *poslen);
+
+/* Parses len bytes of a decimal int64 (optional '-'); returns 0 or -1. */
+int cdc_kafka_parse_i64(const void *p, size_t len, int64_t *v);
 
 /* "librdkafka 2.0.2" for -V. */
 const char *cdc_kafka_version(void);

@@ -23,8 +23,10 @@
 
 struct part {
 	char *topic;
+	size_t topic_len;
 	const rd_kafka_topic_t *rkt; /* as seen in messages; a lookup hint */
 	int32_t partition;
+	int ddl; /* the DDL topic's */
 	int assigned;
 	int64_t next; /* offset after the last one emitted; -1: none */
 	int64_t eof;  /* offset of the last end-of-partition event; -1 */
@@ -53,7 +55,13 @@ struct state {
 	struct cdc_buf pos; /* scratch */
 	char *acked_pos;    /* position of the last acknowledged mark */
 	int rc;            /* a failure's exit code, once one happened */
-	uint64_t n_in, n_commits;
+	/* the prefetch queue, for wake_fetcher() */
+	int64_t q_min_msgs, q_max_kb; /* librdkafka's bounds */
+	size_t q_peak;  /* the queue's length since the last wake, at most */
+	int q_near;     /* it came near a bound */
+	int64_t woken_at;
+	uint64_t value_bytes; /* of the records consumed */
+	uint64_t n_in, n_commits, n_wakes;
 	int64_t stats_at;
 };
 
@@ -91,6 +99,8 @@ part_get(struct state *st, const char *topic, int32_t partition)
 	p = &st->parts[st->nparts++];
 	memset(p, 0, sizeof(*p));
 	p->topic = cdc_xstrdup(topic);
+	p->topic_len = strlen(topic);
+	p->ddl = strcmp(topic, st->o->ddl_topic) == 0;
 	p->partition = partition;
 	p->next = p->eof = p->end = -1;
 	return p;
@@ -361,8 +371,12 @@ k2c_conf(const struct k2c_opts *o, char *err, size_t errlen)
 	SET("enable.auto.offset.store", "false");
 	SET("auto.offset.reset", o->offset_reset);
 	SET("enable.partition.eof", "true");
-	/* Bounded memory: librdkafka prefetches at most this much. */
-	SET("queued.max.messages.kbytes", "16384");
+	/* Bounded memory: librdkafka prefetches at most this many records
+	 * or bytes of values (keys, headers and its own 300 bytes or so per
+	 * record come on top); wake_fetcher() keeps the queue from running
+	 * dry with bounds this small. */
+	SET("queued.min.messages", "25000");
+	SET("queued.max.messages.kbytes", "4096");
 	SET("topic.metadata.refresh.interval.ms", "30000");
 #undef SET
 	if (cdc_kafka_set_all(conf, o->props, o->nprops, err, errlen) == -1)
@@ -371,6 +385,20 @@ k2c_conf(const struct k2c_opts *o, char *err, size_t errlen)
 fail:
 	rd_kafka_conf_destroy(conf);
 	return NULL;
+}
+
+/* An integer property of conf, 0 if it cannot be read. */
+static int64_t
+conf_int(const rd_kafka_conf_t *conf, const char *name)
+{
+	char buf[32];
+	size_t n = sizeof(buf);
+	int64_t v;
+
+	if (rd_kafka_conf_get(conf, name, buf, &n) != RD_KAFKA_CONF_OK ||
+	    cdc_parse_int(name, buf, 0, INT64_MAX, &v, NULL, 0) == -1)
+		return 0;
+	return v;
 }
 
 static int
@@ -438,14 +466,31 @@ static int
 header_num(const rd_kafka_message_t *m, const char *name, int64_t *v)
 {
 	struct cdc_slice s;
-	char buf[24];
 
-	if (header_text(m, name, &s) == -1 || s.len == 0 ||
-	    s.len >= sizeof(buf))
+	if (header_text(m, name, &s) == -1)
 		return -1;
-	memcpy(buf, s.p, s.len);
-	buf[s.len] = '\0';
-	return cdc_parse_int(name, buf, INT64_MIN, INT64_MAX, v, NULL, 0);
+	return cdc_kafka_parse_i64(s.p, s.len, v);
+}
+
+/* A change's version and position: the cdc.vp header, or the cdc.version
+ * and cdc.position headers of records written before it. */
+static int
+header_vp(const rd_kafka_message_t *m, struct cdc_frame *f)
+{
+	struct cdc_slice s;
+	const void *pos;
+
+	if (header_text(m, CDC_HDR_VP, &s) == 0) {
+		if (cdc_kafka_vp_parse(s.p, s.len, &f->version, &pos,
+			&f->position.len) == -1)
+			return -1;
+		f->position.p = pos;
+		return 0;
+	}
+	if (header_text(m, CDC_HDR_POSITION, &f->position) == -1 ||
+	    header_num(m, CDC_HDR_VERSION, &f->version) == -1)
+		return -1;
+	return 0;
 }
 
 static int
@@ -457,8 +502,12 @@ on_message(struct state *st, const rd_kafka_message_t *m)
 	rd_kafka_timestamp_type_t tt;
 	int64_t ts;
 
+	/* A batch can hold records of a partition revoked while it was
+	 * collected; the partition's next owner reads them. */
+	if (!p->assigned)
+		return 0;
 	memset(&f, 0, sizeof(f));
-	if (strcmp(rd_kafka_topic_name(m->rkt), st->o->ddl_topic) == 0) {
+	if (p->ddl) {
 		f.kind = CDC_FRAME_DDL;
 		f.database = (struct cdc_slice){m->key, m->key_len};
 		f.statement = (struct cdc_slice){m->payload, m->len};
@@ -475,14 +524,12 @@ on_message(struct state *st, const rd_kafka_message_t *m)
 		    announce(st, m, m->payload, m->len) == -1)
 			return -1;
 		f.kind = CDC_FRAME_CHANGE;
-		f.topic.p = (const uint8_t *)rd_kafka_topic_name(m->rkt);
-		f.topic.len = strlen((const char *)f.topic.p);
+		f.topic.p = (const uint8_t *)p->topic;
+		f.topic.len = p->topic_len;
 		f.key = (struct cdc_slice){m->key, m->key_len};
 		f.value = (struct cdc_slice){m->payload, m->len};
-		if (header_text(m, CDC_HDR_POSITION, &f.position) == -1 ||
-		    header_num(m, CDC_HDR_VERSION, &f.version) == -1)
-			return data_error(st, m, "no cdc.position or "
-						 "cdc.version header");
+		if (header_vp(m, &f) == -1)
+			return data_error(st, m, "no valid cdc.vp header");
 		if (f.version > st->version)
 			st->version = f.version;
 	}
@@ -494,6 +541,7 @@ on_message(struct state *st, const rd_kafka_message_t *m)
 	p->next = m->offset + 1;
 	st->pending++;
 	st->n_in++;
+	st->value_bytes += m->len;
 	return 0;
 }
 
@@ -544,19 +592,115 @@ stats(struct state *st, int force)
 		return;
 	st->stats_at = now;
 	cdc_info("in=%" PRIu64 " marks=%" PRId64 " acked=%" PRId64
-		 " commits=%" PRIu64 " partitions=%zu",
-	    st->n_in, st->seq, st->acked, st->n_commits, st->nassigned);
+		 " commits=%" PRIu64 " partitions=%zu wakes=%" PRIu64,
+	    st->n_in, st->seq, st->acked, st->n_commits, st->nassigned,
+	    st->n_wakes);
+}
+
+/* Handles one record or event of the consumer queue and destroys it.
+ * Returns 1 to go on, 0 to stop (the end, --exit-at-end), -1 on a
+ * failure. */
+static int
+on_event(struct state *st, rd_kafka_message_t *m)
+{
+	struct part *p;
+	int rc;
+
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		p = part_of(st, m);
+		p->eof = m->offset;
+		rd_kafka_message_destroy(m);
+		if (st->pending > 0 && mark(st) == -1)
+			return -1;
+		return st->o->exit_at_end && at_end(st) ? 0 : 1;
+	}
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		cdc_warn("kafka: %s", rd_kafka_message_errstr(m));
+		rd_kafka_message_destroy(m);
+		return 1;
+	}
+	rc = on_message(st, m);
+	rd_kafka_message_destroy(m);
+	if (rc == -1)
+		return -1;
+	if (st->pending >= st->o->mark_changes && mark(st) == -1)
+		return -1;
+	return 1;
+}
+
+/* librdkafka 2.0.2 stops fetching while the prefetch queue holds
+ * queued.min.messages records or queued.max.messages.kbytes of values, and
+ * then looks again only when something wakes its broker thread, or after a
+ * second (fetch.queue.backoff.ms, which bounds that wait, came in 2.1).
+ * Whenever kafka2ch fell behind (a slow stage downstream, the first fetches
+ * while the schemas are read) it drained the queue and then waited up to a
+ * second for more. A request to the broker wakes the thread: once the queue
+ * has come near a bound, each time it has drained to half of what it held
+ * at the last wake (until it is nearly empty), this asks the leaders of the
+ * assigned partitions for their end offsets without waiting for the answer
+ * (librdkafka drops it), at most once per WAKE_MS. A queue that stays well
+ * below the bounds, as it does while kafka2ch keeps up, sends nothing. */
+#define WAKE_MS    5
+#define WAKE_FLOOR 1024
+
+static void
+wake_fetcher(struct state *st, rd_kafka_queue_t *q, int64_t now)
+{
+	rd_kafka_topic_partition_list_t *list;
+	size_t len = rd_kafka_queue_length(q), i;
+	int64_t bound;
+
+	if (len > st->q_peak)
+		st->q_peak = len;
+	if (!st->q_near) {
+		/* The bound in records: the count, or the bytes at the mean
+		 * value size so far, whichever is less. Half is near. */
+		bound = st->q_min_msgs;
+		if (st->n_in > 0 && st->value_bytes > 0 &&
+		    st->q_max_kb * 1024 /
+			    (int64_t)(st->value_bytes / st->n_in + 1) <
+			bound)
+			bound = st->q_max_kb * 1024 /
+			    (int64_t)(st->value_bytes / st->n_in + 1);
+		st->q_near = (int64_t)st->q_peak >= bound / 2;
+	}
+	if (!st->q_near || len > st->q_peak / 2 ||
+	    now - st->woken_at < WAKE_MS)
+		return;
+	list = rd_kafka_topic_partition_list_new((int)st->nassigned + 1);
+	for (i = 0; i < st->nparts; i++)
+		if (st->parts[i].assigned)
+			rd_kafka_topic_partition_list_add(list,
+			    st->parts[i].topic, st->parts[i].partition)
+			    ->offset = RD_KAFKA_OFFSET_END;
+	/* A timeout of 0: the requests go out, the call returns at once
+	 * with _TIMED_OUT, and the answers are dropped when they come. */
+	if (list->cnt > 0)
+		rd_kafka_offsets_for_times(st->rk, list, 0);
+	rd_kafka_topic_partition_list_destroy(list);
+	st->woken_at = now;
+	st->q_peak = len;
+	st->q_near = len >= WAKE_FLOOR;
+	st->n_wakes++;
 }
 
 /* Consumes until the end (--exit-at-end), a signal, downstream going
- * away or a failure. */
+ * away or a failure. Records come in batches: what the queue holds at
+ * once, up to BATCH, which costs one lock and one look at the clock for
+ * them all instead of several per record. */
+#define BATCH 1024
+
 static void
 loop(struct state *st)
 {
-	rd_kafka_message_t *m;
-	struct part *p;
+	rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(st->rk);
+	rd_kafka_message_t **batch;
+	ssize_t n, i;
+	int64_t now;
+	int go = 1;
 
-	while (st->rc == 0 && !cdc_stop && !st->ack_eof) {
+	batch = cdc_xcalloc(BATCH, sizeof(*batch));
+	while (go > 0 && st->rc == 0 && !cdc_stop && !st->ack_eof) {
 		acks_poll(st);
 		stats(st, 0);
 		if (cdc_kafka_health.fatal) {
@@ -564,8 +708,18 @@ loop(struct state *st)
 			fail(st, EX_UNAVAILABLE);
 			break;
 		}
-		m = rd_kafka_consumer_poll(st->rk, 100);
-		if (m == NULL) {
+		/* What is queued; if nothing, wait up to 100 ms for one. */
+		n = rd_kafka_consume_batch_queue(q, 0, batch, BATCH);
+		now = cdc_mono_ms();
+		wake_fetcher(st, q, now);
+		if (n == 0) {
+			n = rd_kafka_consume_batch_queue(q, 100, batch, 1);
+			now = cdc_mono_ms();
+		}
+		if (n <= 0) {
+			if (n < 0)
+				cdc_warn("kafka: %s",
+				    rd_kafka_err2str(rd_kafka_last_error()));
 			if (st->pending > 0 && mark(st) == -1)
 				break;
 			if (st->o->exit_at_end && at_end(st))
@@ -577,32 +731,17 @@ loop(struct state *st)
 			continue;
 		}
 		cdc_kafka_health.down_since = 0;
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			p = part_of(st, m);
-			p->eof = m->offset;
-			rd_kafka_message_destroy(m);
-			if (st->pending > 0 && mark(st) == -1)
-				break;
-			if (st->o->exit_at_end && at_end(st))
-				break;
-			continue;
-		}
-		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			cdc_warn("kafka: %s", rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		if (on_message(st, m) == -1) {
-			rd_kafka_message_destroy(m);
+		for (i = 0; i < n && go > 0; i++)
+			go = on_event(st, batch[i]);
+		for (; i < n; i++)
+			rd_kafka_message_destroy(batch[i]);
+		if (go > 0 && st->pending > 0 &&
+		    now - st->mark_at >= st->o->mark_ms &&
+		    mark(st) == -1)
 			break;
-		}
-		rd_kafka_message_destroy(m);
-		if (st->pending >= st->o->mark_changes ||
-		    cdc_mono_ms() - st->mark_at >= st->o->mark_ms) {
-			if (mark(st) == -1)
-				break;
-		}
 	}
+	free(batch);
+	rd_kafka_queue_destroy(q);
 }
 
 static int
@@ -707,6 +846,8 @@ k2c_run(const struct k2c_opts *o)
 		rc = EX_CONFIG;
 		goto out;
 	}
+	st.q_min_msgs = conf_int(conf, "queued.min.messages");
+	st.q_max_kb = conf_int(conf, "queued.max.messages.kbytes");
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
 	st.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));

@@ -57,5 +57,5 @@ check_eq "a finished group reads nothing again" \
 hdr=$(kcat -b "$CDC_KAFKA_BROKERS" -C -t "$PFX.db.t1" -p 0 -o beginning \
     -c 1 -e -q -f '%h' 2>/dev/null)
 check "headers carry position and version" sh -c \
-    'printf "%s" "$1" | grep -Eq "^cdc.position=binlog:gen.000001:[0-9.]+,cdc.version=[0-9]+$"' \
+    'printf "%s" "$1" | grep -Eq "^cdc.vp=[0-9]+ binlog:gen.000001:[0-9.]+$"' \
     sh "$hdr"

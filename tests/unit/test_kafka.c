@@ -6,6 +6,47 @@
 #include "kafka.h"
 #include "log.h"
 
+/* The cdc.vp header: version, a space, position. */
+static void
+vp_cases(void)
+{
+	struct cdc_buf b;
+	const char *pos = "binlog:mysql-bin.000001:4;gtid=0-1-2";
+	const void *p;
+	size_t n;
+	int64_t v;
+
+	cdc_buf_init(&b);
+	cdc_kafka_vp_format(&b, 42, pos, strlen(pos));
+	CHECK("vp format",
+	    b.len == 3 + strlen(pos) && memcmp(b.p, "42 binlog:", 10) == 0);
+	CHECK("vp parse",
+	    cdc_kafka_vp_parse(b.p, b.len, &v, &p, &n) == 0 && v == 42 &&
+		n == strlen(pos) && memcmp(p, pos, n) == 0);
+	cdc_kafka_vp_format(&b, INT64_MIN, "x", 1);
+	CHECK("vp INT64_MIN",
+	    cdc_kafka_vp_parse(b.p, b.len, &v, &p, &n) == 0 &&
+		v == INT64_MIN && n == 1);
+	cdc_kafka_vp_format(&b, INT64_MAX, "", 0);
+	CHECK("vp INT64_MAX, empty position",
+	    b.len == 20 && cdc_kafka_vp_parse(b.p, b.len, &v, &p, &n) == 0 &&
+		v == INT64_MAX && n == 0);
+	cdc_kafka_vp_format(&b, 0, "p", 1);
+	CHECK("vp zero", b.len == 3 && memcmp(b.p, "0 p", 3) == 0);
+	CHECK("vp no space", cdc_kafka_vp_parse("12", 2, &v, &p, &n) == -1);
+	CHECK("vp not a number",
+	    cdc_kafka_vp_parse("1x2 p", 5, &v, &p, &n) == -1);
+	CHECK("vp empty number",
+	    cdc_kafka_vp_parse(" p", 2, &v, &p, &n) == -1);
+	CHECK("vp overflow", cdc_kafka_vp_parse("9223372036854775808 p", 21,
+				 &v, &p, &n) == -1);
+	CHECK("vp null", cdc_kafka_vp_parse(NULL, 0, &v, &p, &n) == -1);
+	CHECK("i64 negative",
+	    cdc_kafka_parse_i64("-17", 3, &v) == 0 && v == -17);
+	CHECK("i64 lone minus", cdc_kafka_parse_i64("-", 1, &v) == -1);
+	cdc_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -63,5 +104,6 @@ main(void)
 	CHECK("no partition",
 	    cdc_kafka_position_parse("kafka:t@1", 9, err, sizeof(err)) ==
 		NULL);
+	vp_cases();
 	return check_done();
 }
