@@ -12,6 +12,8 @@
 #     wins) equals the table at the end (a snapshot taken then);
 #  3. the same with binlog2avro killed (-9) mid-snapshot and restarted from
 #     the last snapshot: position it printed;
+#  4. the server kills the snapshot's connection and a table not read yet
+#     is altered: binlog2avro takes new snapshots from its last commit mark;
 #  and the command line: --snapshot values, conflicts, a bad position.
 . "$(dirname "$0")/lib.sh"
 need_stack
@@ -203,7 +205,7 @@ writer() {
 	done | sql --force "$DB" >/dev/null 2>"$T/writer.err"
 }
 
-# slow: passes stdin to stdout at about 4 MB/s, so the snapshot takes seconds
+# slow: passes stdin to stdout at about 8 MB/s, so the snapshot takes seconds
 slow() {
 	$PY -c '
 import os, sys, time
@@ -212,7 +214,7 @@ while True:
     if not b:
         break
     os.write(1, b)
-    time.sleep(0.016)'
+    time.sleep(0.008)'
 }
 
 # until_reached STREAM FILE POS: waits (30 s at most) for a commit mark or
@@ -331,6 +333,46 @@ cat2 "$T/k2.avro"
 cat2 "$T/final2.avro"
 $PY "$SNAP" state "$TNAME" "killed and restarted" "$T/final2.avro.json" "$T/k1.avro.json" "$T/k2.avro.json"
 $PY "$SNAP" order "$TNAME" "killed and restarted" "$T/k1.avro.json" "$T/k2.avro.json"
+
+# ---- 4. the connection lost and a table altered mid-snapshot ---------------
+
+sql "$DB" -e "CREATE TABLE t2 (id INT PRIMARY KEY, v VARCHAR(10));
+	INSERT INTO t2 SELECT seq, CONCAT('v', seq) FROM seq_1_to_1000"
+run r1 --snapshot-chunk 500 --heartbeat 200
+until_grep "$T/r1.err" "snapshot at" >/dev/null
+sleep 1
+# the server ends the snapshot's connection (found by its client port)
+port=$(ss -tnpH "dport = :$CDC_MYSQL_PORT" | grep "pid=$bpid," |
+	awk '{print $4}' | sed 's/.*://' | head -n 1)
+cid=$(sql -N -B -e "SELECT ID FROM information_schema.PROCESSLIST WHERE
+	HOST = '127.0.0.1:$port'")
+if [ -n "$port" ] && [ -n "$cid" ] && sql -e "KILL CONNECTION $cid"; then
+	t_ok "the server kills the snapshot's connection mid-snapshot"
+else
+	t_fail "killing the snapshot's connection" "port '$port', id '$cid'"
+fi
+until_grep "$T/r1.err" "snapshot resumed" >/dev/null
+# t2 is read after big: altered now, it is newer than the new snapshot
+sql "$DB" -e "ALTER TABLE t2 ADD COLUMN w INT DEFAULT 7, ALGORITHM=COPY"
+until_grep "$T/r1.err" "replicating from" ||
+	t_fail "the snapshot ends after the retries" "$(tail -n 2 "$T/r1.err")"
+if grep -q "(error 2013); a new snapshot resumes at the last commit mark" "$T/r1.err" &&
+	grep -q "(error 1412); a new snapshot resumes at the last commit mark" "$T/r1.err" &&
+	[ "$(grep -c "snapshot resumed after $DB.big;after=\|snapshot resumed after $DB.big" "$T/r1.err")" -ge 2 ]; then
+	t_ok "the lost connection, then the altered table: a new snapshot resumes each time"
+else
+	t_fail "new snapshot after an error" "$(grep -i snapshot "$T/r1.err" | head -n 3)"
+fi
+read -r efile epos < <(master)
+until_reached "$T/r1.avro" "$efile" "$epos" ||
+	t_fail "the stream reaches $efile:$epos" "$(tail -n 2 "$T/r1.err")"
+kill -TERM "$bpid" 2>/dev/null || true
+wait "$bpid" || true
+wait "$spid" || true
+b2a --snapshot=only --snapshot-chunk 100000 >"$T/final3.avro" 2>/dev/null || true
+cat2 "$T/r1.avro"
+cat2 "$T/final3.avro"
+$PY "$SNAP" state "$TNAME" "retried" "$T/final3.avro.json" "$T/r1.avro.json"
 
 # ---- the command line -------------------------------------------------------
 
