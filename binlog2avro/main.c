@@ -95,9 +95,10 @@ usage(FILE *f)
 	    "terminal\n"
 	    "  -q, --quiet / -v, --verbose / --log-time\n"
 	    "  -h, --help / -V, --version\n"
-	    "Exit status: 0 done (or stopped by a signal), 64 usage, 65 "
-	    "corrupt binlog,\n66 no such file, 74 write error, 141 stdout "
-	    "closed.\n");
+	    "Exit status: 0 done (or stopped by a signal), 1 server error, "
+	    "64 usage, 65 corrupt\nbinlog, 66 no such file, 69 server "
+	    "unreachable, 74 write error, 75 snapshot\nretries exhausted, "
+	    "141 stdout closed.\n");
 }
 
 static int

@@ -152,12 +152,12 @@ binlog_exists(struct snap *s, const char *file, char *err, size_t errlen)
 		found |= strcmp(r[0], file) == 0;
 	}
 	mysql_free_result(res);
-	if (!found)
-		return cdc_err(err, errlen, "the snapshot's binlog %s is not on "
-		    "the server (purged?); the oldest binlog available is %s: "
-		    "take a new snapshot", file, oldest[0] != '\0' ? oldest :
-								     "unknown");
-	return OK;
+	if (found)
+		return OK;
+	s->code = EX_DATAERR;
+	return cdc_err(err, errlen, "the snapshot's binlog %s is not on the "
+	    "server (purged?); the oldest binlog available is %s: take a new "
+	    "snapshot", file, oldest[0] != '\0' ? oldest : "unknown");
 }
 
 static int

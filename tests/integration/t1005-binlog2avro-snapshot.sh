@@ -394,3 +394,5 @@ expect "--snapshot=never with a snapshot position" 64 "with --snapshot=never" \
 expect "a malformed snapshot position" 64 "invalid snapshot position" \
 	--start "snapshot:x.000001:4;table=ab;done"
 expect "--snapshot-chunk 0" 64 "invalid --snapshot-chunk '0'" --snapshot-chunk 0
+expect "a snapshot position whose binlog is gone" 65 "is not on the server (purged?)" \
+	--start "snapshot:nosuch-bin.000001:4;table=$DB.big;done"
