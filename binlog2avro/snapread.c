@@ -140,7 +140,8 @@ select_sql(const struct b2a_reader *rd, int after, int64_t limit)
 			for (j = 0; j <= i; j++) {
 				const struct b2a_column *c =
 				    &t->cols[t->pk[j]];
-				const struct b2a_snapcol *k1 = &rd->sc[t->pk[j]];
+				const struct b2a_snapcol *k1 =
+				    &rd->sc[t->pk[j]];
 
 				if (j > 0)
 					cdc_buf_puts(&q, " AND ");
@@ -371,6 +372,22 @@ b2a_reader_encode(struct b2a_reader *rd, struct b2a_row *w, char *err,
 	return OK;
 }
 
+/* The parameter type of a temporal key column. */
+static enum enum_field_types
+param_time_type(uint8_t type)
+{
+	switch (type) {
+	case MT_DATE:
+		return MYSQL_TYPE_DATE;
+	case MT_TIME2:
+		return MYSQL_TYPE_TIME;
+	case MT_TIMESTAMP2:
+		return MYSQL_TYPE_TIMESTAMP;
+	default:
+		return MYSQL_TYPE_DATETIME;
+	}
+}
+
 int
 b2a_reader_keys(struct b2a_reader *rd, const char *after)
 {
@@ -438,11 +455,7 @@ b2a_reader_keys(struct b2a_reader *rd, const char *after)
 				b->buffer = &kv->v.d;
 				break;
 			case F_TIME:
-				b->buffer_type = c->type == MT_DATE ?
-				    MYSQL_TYPE_DATE :
-				    c->type == MT_TIME2	     ? MYSQL_TYPE_TIME :
-				    c->type == MT_TIMESTAMP2 ? MYSQL_TYPE_TIMESTAMP :
-							       MYSQL_TYPE_DATETIME;
+				b->buffer_type = param_time_type(c->type);
 				b->buffer = &kv->t;
 				break;
 			case F_BYTES:

@@ -195,7 +195,8 @@ column_type(struct b2a_column *c, struct b2a_snapcol *k, MYSQL_ROW r,
 		if (strcmp(dt, fixed[i].name) == 0) {
 			c->type = fixed[i].type;
 			c->is_unsigned = c->type != MT_YEAR &&
-			    c->type != MT_DATE && strstr(ct, "unsigned") != NULL;
+			    c->type != MT_DATE &&
+			    strstr(ct, "unsigned") != NULL;
 			return 0;
 		}
 	}

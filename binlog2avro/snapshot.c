@@ -87,14 +87,16 @@ open_snapshot(struct snap *s, struct b2a_snappos *at, char *err,
 	memset(at, 0, sizeof(*at));
 	if (s->mariadb) {
 		if ((rc = b2a_sql(s->m, start, err, errlen)) != OK ||
-		    (rc = b2a_sql_rows(s->m, "SHOW STATUS LIKE 'binlog_snapshot_%'",
-			 &res, err, errlen)) != OK)
+		    (rc = b2a_sql_rows(s->m,
+			 "SHOW STATUS LIKE 'binlog_snapshot_%'", &res, err,
+			 errlen)) != OK)
 			return rc;
 		while ((r = mysql_fetch_row(res)) != NULL) {
 			if (r[0] == NULL || r[1] == NULL)
 				continue;
 			if (strcasecmp(r[0], "Binlog_snapshot_file") == 0)
-				snprintf(at->file, sizeof(at->file), "%s", r[1]);
+				snprintf(at->file, sizeof(at->file), "%s",
+				    r[1]);
 			else if (strcasecmp(r[0],
 				     "Binlog_snapshot_position") == 0)
 				at->pos = strtoull(r[1], NULL, 10);
@@ -126,7 +128,8 @@ open_snapshot(struct snap *s, struct b2a_snappos *at, char *err,
 		return rc;
 	if (locked) {
 		rc = binlog_end(s, at, err, errlen);
-		if (b2a_sql(s->m, "UNLOCK TABLES", err, errlen) != OK && rc == OK)
+		if (b2a_sql(s->m, "UNLOCK TABLES", err, errlen) != OK &&
+		    rc == OK)
 			rc = FAIL;
 	}
 	return rc;
@@ -142,7 +145,8 @@ binlog_exists(struct snap *s, const char *file, char *err, size_t errlen)
 	char oldest[512] = "";
 	int rc, found = 0;
 
-	if ((rc = b2a_sql_rows(s->m, "SHOW BINARY LOGS", &res, err, errlen)) != OK)
+	rc = b2a_sql_rows(s->m, "SHOW BINARY LOGS", &res, err, errlen);
+	if (rc != OK)
 		return rc;
 	while ((r = mysql_fetch_row(res)) != NULL) {
 		if (r[0] == NULL)
@@ -258,8 +262,8 @@ has_rows(struct snap *s, size_t i, int *yes, char *err, size_t errlen)
 
 /* Emits a row read into the open transaction (opened at the first). */
 static int
-emit_row(struct snap *s, struct b2a_reader *rd, const struct b2a_row *w, int last,
-    char *err, size_t errlen)
+emit_row(struct snap *s, struct b2a_reader *rd, const struct b2a_row *w,
+    int last, char *err, size_t errlen)
 {
 	struct b2a_decoder *d = s->d;
 
@@ -371,8 +375,8 @@ read_table(struct snap *s, size_t ti, const char *after_pos, char *err,
 	for (;;) {
 		st = after != NULL ? rd.next : rd.first;
 		if (st == NULL) {
-			rc = b2a_reader_prepare(s->m, &rd, after != NULL, limit + 1, &st, err,
-			    errlen);
+			rc = b2a_reader_prepare(s->m, &rd, after != NULL,
+			    limit + 1, &st, err, errlen);
 			if (rc != OK)
 				break;
 			if (after != NULL)
@@ -380,8 +384,9 @@ read_table(struct snap *s, size_t ti, const char *after_pos, char *err,
 			else
 				rd.first = st;
 		}
-		if (after != NULL && (b2a_reader_keys(&rd, after) == -1 ||
-					 mysql_stmt_bind_param(st, rd.par) != 0)) {
+		if (after != NULL &&
+		    (b2a_reader_keys(&rd, after) == -1 ||
+			mysql_stmt_bind_param(st, rd.par) != 0)) {
 			rc = cdc_err(err, errlen, "snapshot of '%s.%s': cannot "
 			    "bind the key '%s'", tb->db, tb->name, after);
 			break;
@@ -406,7 +411,8 @@ read_table(struct snap *s, size_t ti, const char *after_pos, char *err,
 				    err, errlen);
 				goto out;
 			}
-			if ((rc = b2a_reader_fetch_long(&rd, st, err, errlen)) != OK)
+			rc = b2a_reader_fetch_long(&rd, st, err, errlen);
+			if (rc != OK)
 				goto out;
 			if (rd.chunked && n == limit) {
 				more = 1; /* a row of the next chunk */
@@ -494,9 +500,9 @@ session(struct snap *s, char *err, size_t errlen)
 		if ((rc = b2a_sql(s->m, must[i], err, errlen)) != OK)
 			return rc;
 	/* No statement time limit, where the server has one. */
-	if (mysql_query(s->m, s->mariadb ? "SET SESSION max_statement_time = 0" :
-					   "SET SESSION max_execution_time = 0") ==
-	    0)
+	if (mysql_query(s->m, s->mariadb ?
+		    "SET SESSION max_statement_time = 0" :
+		    "SET SESSION max_execution_time = 0") == 0)
 		mysql_free_result(mysql_store_result(s->m));
 	return OK;
 }
@@ -544,8 +550,8 @@ snapshot_once(struct snap *s, char *err, size_t errlen)
 	} else {
 		if ((rc = binlog_exists(s, s->pos.file, err, errlen)) != OK)
 			return rc == RETRY ? RETRY : FAIL;
-		cdc_info("snapshot resumed after %s%s%s (snapshot of %s:%" PRIu64
-			 ", now at %s:%" PRIu64 ")",
+		cdc_info("snapshot resumed after %s%s%s (snapshot of "
+			 "%s:%" PRIu64 ", now at %s:%" PRIu64 ")",
 		    s->pos.db != NULL ? s->pos.db : "the start",
 		    s->pos.db != NULL ? "." : "",
 		    s->pos.table != NULL ? s->pos.table : "", s->pos.file,
@@ -554,8 +560,9 @@ snapshot_once(struct snap *s, char *err, size_t errlen)
 	if (snapshot_version(s->pos.file, s->pos.pos, &s->version, err,
 		errlen) == -1)
 		return FAIL;
-	if ((rc = b2a_sql_rows(s->m, "SELECT @@server_id, UNIX_TIMESTAMP()", &res,
-		 err, errlen)) != OK)
+	rc = b2a_sql_rows(s->m, "SELECT @@server_id, UNIX_TIMESTAMP()", &res,
+	    err, errlen);
+	if (rc != OK)
 		return rc;
 	r = mysql_fetch_row(res);
 	/* The source of the changes: the snapshot's binlog position, the

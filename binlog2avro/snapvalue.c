@@ -177,8 +177,8 @@ storage(const struct b2a_column *c, const struct b2a_snapval *v,
 		return 0;
 	case MT_YEAR:
 		if (v->i != 0 && (v->i < 1901 || v->i > 2155))
-			return cdc_err(err, errlen, "column '%s': year %" PRId64,
-			    c->name, v->i);
+			return cdc_err(err, errlen,
+			    "column '%s': year %" PRId64, c->name, v->i);
 		cdc_buf_putc(b, v->i == 0 ? 0 : (int)(v->i - 1900));
 		return 0;
 	case MT_NEWDECIMAL:
