@@ -374,6 +374,25 @@ cat2 "$T/r1.avro"
 cat2 "$T/final3.avro"
 $PY "$SNAP" state "$TNAME" "retried" "$T/final3.avro.json" "$T/r1.avro.json"
 
+# SIGTERM mid-snapshot: exit 0, the stream ends at the last commit mark
+run term --snapshot=only --snapshot-chunk 300
+for i in $(seq 1 100); do
+	[ "$(stat -c %s "$T/term.avro" 2>/dev/null || echo 0)" -gt 2000000 ] && break
+	sleep 0.1
+done
+kill -TERM "$bpid" 2>/dev/null || true
+rc=0
+wait "$bpid" || rc=$?
+wait "$spid" || true
+crc=0
+"$BIN/streamcat" "$T/term.avro" >"$T/term.json" 2>"$T/term.cat" || crc=$?
+if [ "$rc" = 0 ] && [ "$crc" = 0 ] &&
+	tail -n 1 "$T/term.json" | grep -q '"kind":"commit","seq":[0-9]*,"position":"snapshot:'; then
+	t_ok "SIGTERM mid-snapshot: exit 0, the stream ends at a snapshot commit mark"
+else
+	t_fail "SIGTERM mid-snapshot" "exit $rc, streamcat $crc, last $(tail -n 1 "$T/term.json" | cut -c1-60)"
+fi
+
 # ---- the command line -------------------------------------------------------
 
 expect() {
