@@ -409,8 +409,9 @@ opts_finish(struct opts *o)
 	if (l->server_id == 0) {
 		/* Two replicas with one id disconnect each other: say so. */
 		l->server_id = 1000000000u + (uint32_t)getpid() % 100000000u;
-		cdc_warn("no --server-id: using %u; give a fixed, unique id "
-			 "in production", l->server_id);
+		if (l->snapshot != B2A_SNAPSHOT_ONLY) /* no replication */
+			cdc_warn("no --server-id: using %u; give a fixed, "
+				 "unique id in production", l->server_id);
 	}
 	if (o->password_file != NULL) {
 		l->password = cdc_read_secret(o->password_file, err,
