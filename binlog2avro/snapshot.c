@@ -43,7 +43,8 @@ struct snap {
 	int64_t version;
 	struct table *tables;
 	size_t ntables;
-	int code; /* exit code of a failure that is not the server's */
+	int code;   /* exit code of a failure that is not the server's */
+	int listed; /* the tables were listed once */
 	char ev_pos[600];
 };
 
@@ -198,26 +199,37 @@ list_tables(struct snap *s, char *err, size_t errlen)
 
 	free_tables(s);
 	rc = b2a_sql_rows(s->m,
-	    "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM "
-	    "information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND "
-	    "TABLE_SCHEMA NOT IN ('mysql', 'information_schema', "
-	    "'performance_schema', 'sys')",
+	    "SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_TYPE FROM "
+	    "information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', "
+	    "'SYSTEM VERSIONED') AND TABLE_SCHEMA NOT IN ('mysql', "
+	    "'information_schema', 'performance_schema', 'sys')",
 	    &res, err, errlen);
 	if (rc != OK)
 		return rc;
 	while ((r = mysql_fetch_row(res)) != NULL) {
 		struct table *t;
 
-		if (r[0] == NULL || r[1] == NULL ||
+		if (r[0] == NULL || r[1] == NULL || r[3] == NULL ||
 		    !b2a_table_wanted(&s->d->o, r[0], r[1]))
 			continue;
+		if (strcmp(r[3], "BASE TABLE") != 0) {
+			/* Its history and its hidden row_start/row_end
+			 * columns are not in information_schema. */
+			if (!s->listed)
+				cdc_warn("snapshot: table '%s.%s' is system-"
+					 "versioned, which a snapshot does not "
+					 "read: only its changes from the binlog "
+					 "follow", r[0], r[1]);
+			continue;
+		}
 		s->tables = cdc_xrealloc(s->tables,
 		    (s->ntables + 1) * sizeof(*s->tables));
 		t = &s->tables[s->ntables++];
 		t->db = cdc_xstrdup(r[0]);
 		t->name = cdc_xstrdup(r[1]);
 		t->rows = -1;
-		if (r[2] != NULL && strcasecmp(r[2], "InnoDB") != 0)
+		if (r[2] != NULL && strcasecmp(r[2], "InnoDB") != 0 &&
+		    !s->listed)
 			cdc_warn("snapshot: table '%s.%s' uses %s, which is "
 				 "not transactional: it is read as it is when "
 				 "read, not at the snapshot position (the "
@@ -225,6 +237,7 @@ list_tables(struct snap *s, char *err, size_t errlen)
 			    r[0], r[1], r[2]);
 	}
 	mysql_free_result(res);
+	s->listed = 1; /* warned once, not at every new snapshot */
 	if (s->ntables > 0)
 		qsort(s->tables, s->ntables, sizeof(*s->tables), table_cmp);
 	return OK;
