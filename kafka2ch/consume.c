@@ -735,6 +735,10 @@ loop(struct state *st)
 			go = on_event(st, batch[i]);
 		for (; i < n; i++)
 			rd_kafka_message_destroy(batch[i]);
+		/* At the end offsets: stop now rather than after a wait for
+		 * records that will not come. */
+		if (go > 0 && st->o->exit_at_end && at_end(st))
+			break;
 		if (go > 0 && st->pending > 0 &&
 		    now - st->mark_at >= st->o->mark_ms &&
 		    mark(st) == -1)
@@ -864,12 +868,6 @@ k2c_run(const struct k2c_opts *o)
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}
-	st.schemas = k2c_schemas_new(o, err, sizeof(err));
-	if (st.schemas == NULL) {
-		cdc_error("%s", err);
-		rc = EX_CONFIG;
-		goto out;
-	}
 	subs = rd_kafka_topic_partition_list_new((int)o->ntopics + 1);
 	for (i = 0; i < o->ntopics; i++)
 		rd_kafka_topic_partition_list_add(subs, o->topics[i],
@@ -885,6 +883,13 @@ k2c_run(const struct k2c_opts *o)
 	}
 	rd_kafka_topic_partition_list_destroy(subs);
 	cdc_debug("subscribed");
+	/* After subscribing: the group forms while the schemas are read. */
+	st.schemas = k2c_schemas_new(o, err, sizeof(err));
+	if (st.schemas == NULL) {
+		cdc_error("%s", err);
+		rc = EX_CONFIG;
+		goto out;
+	}
 	loop(&st);
 	cdc_debug("stopped consuming");
 	rc = drain(&st);

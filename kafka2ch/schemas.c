@@ -21,6 +21,8 @@ struct k2c_schemas {
 	struct cdc_buf canon;
 };
 
+static void assign(struct k2c_schemas *s);
+
 struct k2c_schemas *
 k2c_schemas_new(const struct k2c_opts *o, char *err, size_t errlen)
 {
@@ -38,6 +40,8 @@ k2c_schemas_new(const struct k2c_opts *o, char *err, size_t errlen)
 		-1 ||
 	    cdc_kafka_set(conf, "isolation.level", "read_committed", err,
 		errlen) == -1 ||
+	    cdc_kafka_set(conf, "auto.offset.reset", "earliest", err,
+		errlen) == -1 ||
 	    cdc_kafka_set_all(conf, o->props, o->nprops, err, errlen) == -1) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
@@ -54,6 +58,10 @@ k2c_schemas_new(const struct k2c_opts *o, char *err, size_t errlen)
 	s->topic = o->schema_topic;
 	cdc_fpmap_init(&s->map);
 	cdc_buf_init(&s->canon);
+	/* Start reading now, while the group forms: the first record needs
+	 * its schemas, and a fetch that starts only then can take half a
+	 * second to get going (librdkafka's offset query retries). */
+	assign(s);
 	return s;
 }
 
@@ -69,7 +77,10 @@ k2c_schemas_free(struct k2c_schemas *s)
 }
 
 /* Assigns every partition of the topic from the beginning, once it
- * exists. */
+ * exists: from offset 0, which needs no offset query (a query for
+ * BEGINNING made just after the assignment waits half a second for the
+ * partition's leader); an offset 0 that is gone falls back to the earliest
+ * (auto.offset.reset). */
 static void
 assign(struct k2c_schemas *s)
 {
@@ -86,7 +97,7 @@ assign(struct k2c_schemas *s)
 	parts = rd_kafka_topic_partition_list_new(n);
 	for (i = 0; i < n; i++)
 		rd_kafka_topic_partition_list_add(parts, s->topic, i)->offset =
-		    RD_KAFKA_OFFSET_BEGINNING;
+		    0;
 	if (rd_kafka_assign(s->rk, parts) == RD_KAFKA_RESP_ERR_NO_ERROR)
 		s->assigned = 1;
 	rd_kafka_topic_partition_list_destroy(parts);
