@@ -17,8 +17,8 @@ export CDC_STACK_DIR=$T/stack CDC_STACK_MYSQL_PORT=33306 \
 	CDC_STACK_KAFKA_PORT=39092 CDC_STACK_KAFKA_CONTROLLER_PORT=39093 \
 	CDC_STACK_CH_HTTP_PORT=38123 CDC_STACK_CH_TCP_PORT=39000 \
 	CDC_STACK_CH_INTERSERVER_PORT=39009
-trap '[ -e "$T/stop" ] || touch "$T/stop"; pkill -KILL -f "$T/stop|$T/cdc-sink" 2>/dev/null;
-	[ -n "${CDC_TEST_KEEP:-}" ] && cp "$T"/*.log "$T"/*.out "$CDC_TEST_KEEP" 2>/dev/null;
+trap '[ -e "$T/stop" ] || touch "$T/stop"; pkill -KILL -f "$T/stop|$T/cdc-sink|t5-src-|t5-g-|--server-id 70[0-9][0-9]" 2>/dev/null;
+	[ -n "${CDC_TEST_KEEP:-}" ] && cp -r "$T"/*.log "$T"/*.out "$T"/stack/mariadb/binlog "$CDC_TEST_KEEP" 2>/dev/null;
 	"$ROOT/scripts/stack" down >/dev/null 2>&1; rm -rf "$T"' EXIT
 if ! "$ROOT/scripts/stack" up >"$T/up.log" 2>&1; then
 	t_fail "private stack" "$(tail -n 5 "$T/up.log" | tr '\n' ' ')"
@@ -49,7 +49,7 @@ supervise() {
 # The workload: random inserts, updates (key changes too) and deletes in
 # transactions, on a keyed table and a keyless one, until $T/stop-load.
 workload() {
-	local seed=$1
+	local seed=$1 db=$2
 	RANDOM=$seed
 	while [ ! -e "$T/stop-load" ]; do
 		echo "BEGIN;"
@@ -66,18 +66,19 @@ workload() {
 		done
 		echo "COMMIT;"
 		sleep 0.05
-	done | my -f t5 2>>"$T/workload.log"
+	done | my -f "t5_$db" 2>>"$T/workload.log"
 }
 
 for seed in $SEEDS; do
 	rm -f "$T/stop" "$T/stop-load"
-	my -e "DROP DATABASE IF EXISTS t5; CREATE DATABASE t5"
-	my t5 -e "CREATE TABLE orders (id INT PRIMARY KEY, qty INT NOT NULL,
+	# A database per seed: ClickHouse keeps what the seed before loaded.
+	my -e "DROP DATABASE IF EXISTS t5_$seed; CREATE DATABASE t5_$seed"
+	my "t5_$seed" -e "CREATE TABLE orders (id INT PRIMARY KEY, qty INT NOT NULL,
 	    amount DECIMAL(12,2), note VARCHAR(200), ts DATETIME(6));
 	    CREATE TABLE events (n INT, what VARCHAR(8))"
 	export CDC_TOPIC_PREFIX=t5s$seed CDC_STATE_DIR=$T/state$seed
 	supervise source "$ROOT/scripts/cdc-source" --id "t5-src-$seed" \
-		-- --server-id $((7000 + seed)) --include 't5.*' \
+		-- --server-id $((7000 + seed)) --include "t5_$seed.*" \
 		--avro2kafka -p "t5s$seed" -w 20
 	supervise sink "$ROOT/scripts/cdc-sink" --group "t5-g-$seed" \
 		-- --prefix "t5s$seed" -w 20 -X session.timeout.ms=6000 \
@@ -88,7 +89,7 @@ for seed in $SEEDS; do
 		grep -q "replicating from" "$T/source.log" 2>/dev/null && break
 		sleep 0.1
 	done
-	workload "$seed" &
+	workload "$seed" "$seed" &
 	wpid=$!
 
 	# Chaos: kill a stage or restart a service every 1..4 seconds.
@@ -96,7 +97,8 @@ for seed in $SEEDS; do
 	end=$((SECONDS + CHAOS)) kills=0 restarts=0
 	while [ "$SECONDS" -lt "$end" ]; do
 		sleep $((1 + RANDOM % 4))
-		case $((RANDOM % 7)) in
+		action=$((RANDOM % 7))
+		case $action in
 		0) pkill -KILL -f "binlog2avro.*--server-id $((7000 + seed))" && kills=$((kills + 1)) ;;
 		1) pkill -KILL -f "avro2kafka -t t5-src-$seed" && kills=$((kills + 1)) ;;
 		2) pkill -KILL -f "kafka2ch -g t5-g-$seed" && kills=$((kills + 1)) ;;
@@ -105,6 +107,7 @@ for seed in $SEEDS; do
 		5) svc=clickhouse ;;
 		6) svc=mariadb ;;
 		esac
+		echo "$(date +%T.%N) seed $seed action $action" >>"$T/actions.log"
 		if [ -n "${svc:-}" ]; then
 			"$ROOT/scripts/stack" down "$svc" >>"$T/chaos.log" 2>&1
 			sleep 1
@@ -113,7 +116,7 @@ for seed in $SEEDS; do
 			svc=
 			# The workload's connection died with MariaDB: start it again.
 			if ! kill -0 "$wpid" 2>/dev/null; then
-				workload $((seed + SECONDS)) &
+				workload $((seed + SECONDS)) "$seed" &
 				wpid=$!
 			fi
 		fi
@@ -125,7 +128,7 @@ for seed in $SEEDS; do
 	# Catch up: cdc-verify passes, or give up after 120 s.
 	ok=0
 	for ((i = 0; i < 60; i++)); do
-		if "$ROOT/scripts/cdc-verify" -q t5 >"$T/verify.out" 2>&1; then
+		if "$ROOT/scripts/cdc-verify" -q "t5_$seed" >"$T/verify.out" 2>&1; then
 			ok=1
 			break
 		fi
@@ -136,7 +139,7 @@ for seed in $SEEDS; do
 	# (their command lines name $T too).
 	pkill -TERM -f "$T/stop|$T/cdc-sink|t5-src-$seed|t5-g-$seed|server-id $((7000 + seed))" 2>/dev/null
 	sleep 1
-	rows=$(my -N t5 -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/')
+	rows=$(my -N "t5_$seed" -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/')
 	if [ "$ok" = 1 ]; then
 		t_ok "seed $seed: $kills kills, $restarts service restarts, MariaDB = ClickHouse ($rows rows)"
 	else
