@@ -209,7 +209,7 @@ void b2a_decoder_stats(const struct b2a_decoder *d, uint64_t *events,
 
 /* Tables (tablemap.c). */
 struct b2a_table *b2a_table_parse(const uint8_t *p, size_t n,
-    int id6, const char *prefix, char *err, size_t errlen);
+    int id6, int mariadb, const char *prefix, char *err, size_t errlen);
 void b2a_table_free(struct b2a_table *t);
 /* Completes a table whose columns are filled in as a table map fills them
  * (type, meta, nullable, is_unsigned, collation, name, symbols; key and pk):

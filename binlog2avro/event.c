@@ -723,7 +723,7 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 			    memcmp(d->tables[i]->raw, p, n) == 0)
 				return 0;
 		t = b2a_table_parse(p, n, d->posthdr[EV_TABLE_MAP] != 6,
-		    d->o.prefix, err, errlen);
+		    d->mariadb, d->o.prefix, err, errlen);
 		if (t == NULL)
 			return -1;
 		t->skip = !b2a_table_wanted(&d->o, t->db, t->name);

@@ -285,7 +285,11 @@ emit_row(struct snap *s, struct b2a_reader *rd, const struct b2a_row *w,
 		rd->t->order = 0;
 	}
 	snprintf(d->ev_pos, sizeof(d->ev_pos), "%s", s->ev_pos);
-	if (b2a_emit_read(d, rd->t, w->val.p, w->off, last, s->version, err,
+	/* Rows of a keyless table need versions of their own (a loader
+	 * keeps such a table as a multiset of row images): count down from
+	 * the snapshot's version, in the table's one transaction. */
+	if (b2a_emit_read(d, rd->t, w->val.p, w->off, last,
+		rd->t->npk > 0 ? s->version : s->version - rd->t->order, err,
 		errlen) == -1) {
 		s->code = d->io_error ? EX_IOERR : EX_DATAERR;
 		return FAIL;

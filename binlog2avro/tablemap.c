@@ -93,9 +93,15 @@ meta_size(uint8_t type)
 	}
 }
 
+/* Columns with a bit in SIGNEDNESS. MariaDB counts YEAR too (its field
+ * type derives from TINYINT); MySQL does not. */
+static int is_mariadb;
+
 static int
 is_numeric(uint8_t type)
 {
+	if (type == MT_YEAR)
+		return is_mariadb;
 	switch (type) {
 	case MT_TINY:
 	case MT_SHORT:
@@ -873,8 +879,8 @@ b2a_table_finish(struct b2a_table *t, const char *prefix, char *err,
 }
 
 struct b2a_table *
-b2a_table_parse(const uint8_t *p, size_t n, int id6, const char *prefix,
-    char *err, size_t errlen)
+b2a_table_parse(const uint8_t *p, size_t n, int id6, int mariadb,
+    const char *prefix, char *err, size_t errlen)
 {
 	const uint8_t *end = p + n, *types, *meta, *nulls;
 	struct b2a_table *t;
