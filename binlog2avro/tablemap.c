@@ -939,6 +939,7 @@ b2a_table_parse(const uint8_t *p, size_t n, int id6, int mariadb,
 		snprintf(name, sizeof(name), "col_%zu", i + 1);
 		c->name = cdc_xstrdup(name);
 	}
+	is_mariadb = mariadb;
 	if (read_optional(t, p, end, err, errlen) == -1 ||
 	    b2a_table_finish(t, prefix, err, errlen) == -1)
 		goto fail;
