@@ -77,16 +77,16 @@ for seed in $SEEDS; do
 	    amount DECIMAL(12,2), note VARCHAR(200), ts DATETIME(6));
 	    CREATE TABLE events (n INT, what VARCHAR(8))"
 	export CDC_TOPIC_PREFIX=t5s$seed CDC_STATE_DIR=$T/state$seed
-	supervise source "$ROOT/scripts/cdc-source" --id "t5-src-$seed" \
+	supervise "source$seed" "$ROOT/scripts/cdc-source" --id "t5-src-$seed" \
 		-- --server-id $((7000 + seed)) --include "t5_$seed.*" \
 		--avro2kafka -p "t5s$seed" -w 20
-	supervise sink "$ROOT/scripts/cdc-sink" --group "t5-g-$seed" \
+	supervise "sink$seed" "$ROOT/scripts/cdc-sink" --group "t5-g-$seed" \
 		-- --prefix "t5s$seed" -w 20 -X session.timeout.ms=6000 \
 		-X group.instance.id="t5-sink-$seed" --chload -s 0 -r 30
 	# The source's first run starts where the binlog ends (or snapshots):
 	# the workload starts once it runs, so the test does not depend on it.
 	for ((i = 0; i < 100; i++)); do
-		grep -q "replicating from" "$T/source.log" 2>/dev/null && break
+		grep -q "replicating from" "$T/source$seed.log" 2>/dev/null && break
 		sleep 0.1
 	done
 	workload "$seed" "$seed" &
@@ -114,11 +114,11 @@ for seed in $SEEDS; do
 			"$ROOT/scripts/stack" up "$svc" >>"$T/chaos.log" 2>&1
 			restarts=$((restarts + 1))
 			svc=
-			# The workload's connection died with MariaDB: start it again.
-			if ! kill -0 "$wpid" 2>/dev/null; then
-				workload $((seed + SECONDS)) "$seed" &
-				wpid=$!
-			fi
+		fi
+		# The workload's connection dies with MariaDB: start it again.
+		if ! kill -0 "$wpid" 2>/dev/null; then
+			workload $((seed + SECONDS)) "$seed" &
+			wpid=$!
 		fi
 	done
 	touch "$T/stop-load"
@@ -144,7 +144,7 @@ for seed in $SEEDS; do
 		t_ok "seed $seed: $kills kills, $restarts service restarts, MariaDB = ClickHouse ($rows rows)"
 	else
 		t_fail "seed $seed: $kills kills, $restarts service restarts" \
-		    "$(tail -n 6 "$T/verify.out" | tr '\n' ' ') | source: $(grep -v info "$T/source.log" | tail -n 3 | tr '\n' ' ') | sink: $(grep -v info "$T/sink.log" | tail -n 3 | tr '\n' ' ')"
+		    "$(tail -n 6 "$T/verify.out" | tr '\n' ' ') | source: $(grep -v info "$T/source$seed.log" | tail -n 3 | tr '\n' ' ') | sink: $(grep -v info "$T/sink$seed.log" | tail -n 3 | tr '\n' ' ')"
 	fi
 	pkill -KILL -f "$T/stop|$T/cdc-sink|t5-src-$seed|t5-g-$seed|server-id $((7000 + seed))" 2>/dev/null
 done
