@@ -17,7 +17,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int devnull = -1;
-	struct b2a_options o = {"cdc", -1, 4, -1, -1, 1 << 20};
+	struct b2a_options o = {.prefix = "cdc", .stop_position = -1,
+	    .start_position = 4, .start_time = -1, .stop_time = -1,
+	    .hold_limit = 1 << 20};
 	struct cdc_writer *w;
 	struct b2a_decoder *d;
 	char err[CDC_ERRLEN];

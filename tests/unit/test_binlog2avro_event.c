@@ -166,7 +166,9 @@ xid(void)
 int
 main(void)
 {
-	struct b2a_options o = {"cdc", -1, 4, -1, -1, 1 << 20};
+	struct b2a_options o = {.prefix = "cdc", .stop_position = -1,
+	    .start_position = 4, .start_time = -1, .stop_time = -1,
+	    .hold_limit = 1 << 20};
 	struct cdc_writer *w;
 	struct cdc_reader *r;
 	struct b2a_decoder *d;
