@@ -91,10 +91,12 @@ rc=0
 check_eq "transactional acknowledgement too" "$(tail -n 1 "$T/acks2")" "$last"
 
 # SIGTERM mid-stream: stops reading, commits, exits 0.
-"$A2K" -q -p "$PFX" -t "$PFX-tx2" < <("$GEN" -n 50000 -t 2 -p "$PFX" \
+# (10 s of input; the signal comes after 3 s, when even a loaded broker
+# has let the producer start its transactions.)
+"$A2K" -q -p "$PFX" -t "$PFX-tx2" < <("$GEN" -n 200000 -t 2 -p "$PFX" \
     -r 20000) 2>"$T/term.err" &
 pid=$!
-sleep 1
+sleep 3
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
