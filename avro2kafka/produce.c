@@ -248,7 +248,8 @@ serve(struct state *st, int ms)
 	}
 }
 
-/* Produces one record, waiting while librdkafka's queue is full: that
+/* Produces one record with the nh headers h (at most 3; librdkafka copies
+ * key, value and headers), waiting while librdkafka's queue is full: that
  * wait is the backpressure that stops stdin from being read. Returns 0, or
  * -1 when stopping or when the record is refused (err set). */
 static int
