@@ -17,6 +17,7 @@
 #include "binlog.h"
 #include "live.h"
 #include "blockcodec.h"
+#include "civil.h"
 #include "log.h"
 #include "opt.h"
 #include "stream.h"
@@ -118,18 +119,9 @@ parse_time(const char *name, const char *s, int64_t *out)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	/* timegm() is not POSIX; days from the civil date instead. */
-	{
-		int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
-		int64_t era, yoe, doy, doe;
-
-		y -= m <= 2;
-		era = (y >= 0 ? y : y - 399) / 400;
-		yoe = y - era * 400;
-		doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-		doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-		*out = (era * 146097 + doe - 719468) * 86400 +
-		    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-	}
+	*out = cdc_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1,
+		   tm.tm_mday) * 86400 +
+	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 	return 0;
 }
 

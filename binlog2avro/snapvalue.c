@@ -10,24 +10,11 @@
 #include <string.h>
 
 #include "avrobin.h"
+#include "civil.h"
 #include "log.h"
 #include "snapshot.h"
 
 static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 static void
 put_le(struct cdc_buf *b, uint64_t v, int n)
@@ -241,7 +228,7 @@ storage(const struct b2a_column *c, const struct b2a_snapval *v,
 		int64_t secs = 0;
 
 		if (v->year != 0 || v->month != 0 || v->day != 0)
-			secs = days_from_civil(v->year, v->month, v->day) *
+			secs = cdc_days_from_civil(v->year, v->month, v->day) *
 				86400 +
 			    v->hour * 3600 + v->minute * 60 + v->second;
 		if (secs < 0 || secs > UINT32_MAX)

@@ -7,6 +7,7 @@
 
 #include "avrobin.h"
 #include "binlog.h"
+#include "civil.h"
 #include "log.h"
 #include "mysqljson.h"
 
@@ -18,19 +19,6 @@
 			    c->name);                                         \
 	} while (0)
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 static const uint32_t pow10[10] = {1, 10, 100, 1000, 10000, 100000,
@@ -256,26 +244,15 @@ digits(char *p, int64_t v, int width)
 static void
 put_iso(struct cdc_buf *out, int64_t secs, int64_t us, int fsp)
 {
-	int64_t days = secs / 86400, rem = secs % 86400, z, era, doe, yoe, y,
-		doy, mp, d, m;
+	int64_t days = secs / 86400, rem = secs % 86400, y;
 	char buf[96];
-	int n, i;
+	int n, i, m, d;
 
 	if (rem < 0) {
 		rem += 86400;
 		days--;
 	}
-	/* civil_from_days */
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp + (mp < 10 ? 3 : -9);
-	y += m <= 2;
+	cdc_civil_from_days(days, &y, &m, &d);
 	n = 0;
 	n += digits(buf + n, y, 4);
 	buf[n++] = '-';
@@ -434,7 +411,7 @@ b2a_value(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
 		if (d == 0 || m == 0)
 			return put_zero_date(c, out);
 		put_union(out, c, 1);
-		cdc_avro_put_long(out, days_from_civil(y, m, d));
+		cdc_avro_put_long(out, cdc_days_from_civil(y, m, d));
 		return 0;
 	}
 	case MT_TIME: {
@@ -521,7 +498,7 @@ b2a_value(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
 		}
 		if (d == 0 || mo == 0)
 			return put_zero_date(c, out);
-		days = days_from_civil(y, mo, d);
+		days = cdc_days_from_civil(y, mo, d);
 		v = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + us;
 		put_union(out, c, 1);
 		cdc_avro_put_long(out, c->kind == K_DATETIME_MS ? v / 1000 :

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "civil.h"
 #include "avrobin.h"
 #include "avrojson.h"
 #include "chload.h"
@@ -272,35 +273,7 @@ put_str(struct cdc_buf *b, const void *p, size_t n)
 	cdc_buf_append(b, p, n);
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
 
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
 
 static int
 digits(const uint8_t **p, const uint8_t *end, int n, int64_t *v)
@@ -349,7 +322,7 @@ parse_iso(const uint8_t *p, size_t n, int64_t *us)
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
 	    s > 60)
 		return -1;
-	*us = (days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 +
+	*us = (cdc_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 +
 		  mi * 60 + s) * 1000000 + f;
 	if (p < end && *p == 'Z' && p + 1 == end)
 		return 0;
@@ -380,7 +353,7 @@ date_text(struct cdc_buf *out, int64_t days)
 	int64_t y;
 	int m, d;
 
-	civil_from_days(days, &y, &m, &d);
+	cdc_civil_from_days(days, &y, &m, &d);
 	cdc_buf_printf(out, "%04" PRId64 "-%02d-%02d", y, m, d);
 }
 
