@@ -32,8 +32,8 @@ put_enc(struct cdc_buf *b, const char *s)
 	}
 }
 
-static int
-hexval(int c)
+int
+b2a_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -57,8 +57,8 @@ dec(const char *s, size_t n)
 
 			if (i + 2 >= n)
 				goto bad;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = b2a_hexval(s[i + 1]);
+			lo = b2a_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto bad;
 			out[k++] = (char)(hi << 4 | lo);

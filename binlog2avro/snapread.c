@@ -18,16 +18,9 @@ enum { OK = SNAP_OK, FAIL = SNAP_FAIL, RETRY = SNAP_RETRY };
 static enum b2a_fetch
 fetch_of(const struct b2a_column *c)
 {
-	switch (c->type) {
-	case MT_TINY:
-	case MT_SHORT:
-	case MT_INT24:
-	case MT_LONG:
-	case MT_LONGLONG:
-	case MT_YEAR:
-	case MT_ENUM:
-	case MT_SET:
+	if (b2a_snap_is_int(c))
 		return F_INT;
+	switch (c->type) {
 	case MT_FLOAT:
 		return F_FLOAT;
 	case MT_DOUBLE:

@@ -73,4 +73,9 @@ int b2a_snappos_parse(struct b2a_snappos *p, const char *s, char *err,
 void b2a_snappos_text(const struct b2a_snappos *p, struct cdc_buf *out);
 void b2a_snappos_fini(struct b2a_snappos *p);
 
+/* Columns the server sends as integers (snapvalue.c). */
+int b2a_snap_is_int(const struct b2a_column *c);
+/* The value of a hex digit, or -1 (snappos.c). */
+int b2a_hexval(int c);
+
 #endif

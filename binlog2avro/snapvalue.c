@@ -322,8 +322,8 @@ b2a_snap_key_ok(const struct b2a_column *c)
 	}
 }
 
-static int
-is_number(const struct b2a_column *c)
+int
+b2a_snap_is_int(const struct b2a_column *c)
 {
 	switch (c->type) {
 	case MT_TINY:
@@ -347,7 +347,7 @@ b2a_snap_key_text(const struct b2a_column *c, const struct b2a_snapval *v,
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
-	if (is_number(c)) {
+	if (b2a_snap_is_int(c)) {
 		if (c->is_unsigned || c->type == MT_ENUM || c->type == MT_SET)
 			cdc_buf_printf(out, "%" PRIu64, (uint64_t)v->i);
 		else
@@ -404,18 +404,6 @@ b2a_snap_key_text(const struct b2a_column *c, const struct b2a_snapval *v,
 	}
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
     struct b2a_snapval *v, struct cdc_buf *bytes)
@@ -426,7 +414,7 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
 
 	memset(v, 0, sizeof(*v));
 	bytes->len = 0;
-	if (c->type == MT_NEWDECIMAL || (!is_number(c) &&
+	if (c->type == MT_NEWDECIMAL || (!b2a_snap_is_int(c) &&
 	    c->type != MT_BIT && c->type != MT_FLOAT && c->type != MT_DOUBLE &&
 	    c->type != MT_DATE && c->type != MT_NEWDATE &&
 	    c->type != MT_TIME2 && c->type != MT_DATETIME2 &&
@@ -439,7 +427,8 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
 			if (n % 2 != 0)
 				return -1;
 			for (i = 0; i < n; i += 2) {
-				int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+				int hi = b2a_hexval(s[i]);
+				int lo = b2a_hexval(s[i + 1]);
 
 				if (hi < 0 || lo < 0)
 					return -1;
@@ -454,8 +443,8 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
 		return -1;
 	memcpy(t, s, n);
 	t[n] = '\0';
-	if (is_number(c) || c->type == MT_BIT) {
-		if (t[0] == '-' && (c->is_unsigned || !is_number(c) ||
+	if (b2a_snap_is_int(c) || c->type == MT_BIT) {
+		if (t[0] == '-' && (c->is_unsigned || !b2a_snap_is_int(c) ||
 		    c->type == MT_ENUM || c->type == MT_SET))
 			return -1;
 		if (t[0] == '-')
