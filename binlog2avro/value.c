@@ -99,16 +99,43 @@ put_int_bytes(struct cdc_buf *out, int neg, uint64_t u)
 	cdc_buf_append(out, b + start, (size_t)(9 - start));
 }
 
+/* Splits a binary decimal (sign removed) into its digit groups, most
+ * significant first: a partial leading group of the integer part, groups of
+ * nine digits, then the fraction's, and a partial trailing group. val[i] is
+ * a group's number, pow[i] 10 to the power of its digits. Returns the count
+ * (at most 16 for precision 65), or -1 when a group has too large a value. */
+static int
+decimal_groups(const uint8_t *q, int intg, int scale, uint32_t val[16],
+    uint32_t pow[16])
+{
+	int parts[4][2] = {{intg % 9, 1}, {intg / 9, 0}, {scale / 9, 0},
+	    {scale % 9, 1}}; /* {digits or groups, partial} */
+	int i, j, n = 0, digits, bytes;
+
+	for (i = 0; i < 4; i++) {
+		int count = parts[i][1] ? parts[i][0] > 0 : parts[i][0];
+
+		digits = parts[i][1] ? parts[i][0] : 9;
+		bytes = dig2bytes[digits];
+		for (j = 0; j < count; j++, q += bytes, n++) {
+			val[n] = (uint32_t)b2a_be(q, bytes);
+			pow[n] = pow10[digits];
+			if (val[n] >= pow[n])
+				return -1;
+		}
+	}
+	return n;
+}
+
 static int
 put_decimal(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
     struct cdc_buf *out, size_t *used, char *err, size_t errlen)
 {
 	int prec = c->meta >> 8, scale = c->meta & 0xff;
-	int intg = prec - scale, i, k;
 	size_t size = decimal_size(prec, scale);
 	uint8_t buf[40], mag[32];
-	int neg;
-	const uint8_t *q;
+	uint32_t val[16], pow[16];
+	int neg, i, n;
 
 	NEED(size);
 	if (size > sizeof(buf))
@@ -120,89 +147,25 @@ put_decimal(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
 	if (neg)
 		for (i = 0; i < (int)size; i++)
 			buf[i] ^= 0xff;
+	n = decimal_groups(buf, prec - scale, scale, val, pow);
+	if (n == -1)
+		return cdc_err(err, errlen, "column '%s': malformed decimal",
+		    c->name);
 	if (prec <= 18) {
 		/* Fits in 64 bits: no big-number arithmetic. */
 		uint64_t v = 0;
-		uint32_t g;
 
-		q = buf;
-		k = intg % 9;
-		if (k > 0) {
-			g = (uint32_t)b2a_be(q, dig2bytes[k]);
-			if (g >= pow10[k])
-				goto bad;
-			v = g;
-			q += dig2bytes[k];
-		}
-		for (i = 0; i < intg / 9; i++, q += 4) {
-			g = (uint32_t)b2a_be(q, 4);
-			if (g > 999999999)
-				goto bad;
-			v = v * 1000000000u + g;
-		}
-		for (i = 0; i < scale / 9; i++, q += 4) {
-			g = (uint32_t)b2a_be(q, 4);
-			if (g > 999999999)
-				goto bad;
-			v = v * 1000000000u + g;
-		}
-		k = scale % 9;
-		if (k > 0) {
-			g = (uint32_t)b2a_be(q, dig2bytes[k]);
-			if (g >= pow10[k])
-				goto bad;
-			v = v * pow10[k] + g;
-		}
+		for (i = 0; i < n; i++)
+			v = v * pow[i] + val[i];
 		put_int_bytes(out, neg, v);
-		*used = size;
-		return 0;
+	} else {
+		memset(mag, 0, sizeof(mag)); /* a 0 byte keeps it positive */
+		for (i = 0; i < n; i++)
+			mag_muladd(mag, sizeof(mag), pow[i], val[i]);
+		put_unscaled(out, neg, mag, sizeof(mag));
 	}
-	memset(mag, 0, sizeof(mag)); /* 0 leading byte keeps it positive */
-	q = buf;
-	/* Integer part: a leading partial group, then groups of 9 digits;
-	 * the fraction likewise, with a trailing partial group. */
-	k = intg % 9;
-	if (k > 0) {
-		uint32_t v = (uint32_t)b2a_be(q, dig2bytes[k]);
-		uint32_t pow = 1;
-
-		for (i = 0; i < k; i++)
-			pow *= 10;
-		if (v >= pow)
-			goto bad;
-		mag_muladd(mag, sizeof(mag), pow, v);
-		q += dig2bytes[k];
-	}
-	for (i = 0; i < intg / 9; i++, q += 4) {
-		uint32_t v = (uint32_t)b2a_be(q, 4);
-
-		if (v > 999999999)
-			goto bad;
-		mag_muladd(mag, sizeof(mag), 1000000000u, v);
-	}
-	for (i = 0; i < scale / 9; i++, q += 4) {
-		uint32_t v = (uint32_t)b2a_be(q, 4);
-
-		if (v > 999999999)
-			goto bad;
-		mag_muladd(mag, sizeof(mag), 1000000000u, v);
-	}
-	k = scale % 9;
-	if (k > 0) {
-		uint32_t v = (uint32_t)b2a_be(q, dig2bytes[k]);
-		uint32_t pow = 1;
-
-		for (i = 0; i < k; i++)
-			pow *= 10;
-		if (v >= pow)
-			goto bad;
-		mag_muladd(mag, sizeof(mag), pow, v);
-	}
-	put_unscaled(out, neg, mag, sizeof(mag));
 	*used = size;
 	return 0;
-bad:
-	return cdc_err(err, errlen, "column '%s': malformed decimal", c->name);
 }
 
 /* Packed TIME2/DATETIME2 fractional part, as my_time.cc reads it. */

@@ -362,25 +362,23 @@ find_col(const struct srvcol *cols, size_t n, const char *name)
 	return NULL;
 }
 
-/* The engine of chdb.name on the server ("" when there is none). */
+/* A column of system.tables for chdb.name, as text with a NUL ("" when
+ * the table does not exist). */
 static int
-engine_of(struct loader *l, const char *chdb, const char *name,
-    struct cdc_buf *out)
+system_tables_field(struct loader *l, const char *field, const char *chdb,
+    const char *name, struct cdc_buf *out)
 {
 	struct cdc_buf sql;
 	int rc;
 
 	out->len = 0;
-	if (l->o.dry_run) {
-		cdc_buf_putc(out, '\0');
-		return 0;
-	}
 	cdc_buf_init(&sql);
-	cdc_buf_puts(&sql, "SELECT engine FROM system.tables WHERE database = ");
+	cdc_buf_printf(&sql, "SELECT %s FROM system.tables WHERE database = ",
+	    field);
 	qstring(&sql, chdb);
 	cdc_buf_puts(&sql, " AND name = ");
 	qstring(&sql, name);
-	cdc_buf_puts(&sql, " FORMAT TabSeparated");
+	cdc_buf_puts(&sql, " FORMAT TabSeparatedRaw");
 	rc = ddl_query(l, buf_str(&sql), out);
 	cdc_buf_fini(&sql);
 	while (out->len > 0 && out->p[out->len - 1] == '\n')
@@ -389,27 +387,24 @@ engine_of(struct loader *l, const char *chdb, const char *name,
 	return rc;
 }
 
+/* The engine of chdb.name on the server ("" when there is none). */
+static int
+engine_of(struct loader *l, const char *chdb, const char *name,
+    struct cdc_buf *out)
+{
+	if (l->o.dry_run) {
+		out->len = 0;
+		cdc_buf_putc(out, '\0');
+		return 0;
+	}
+	return system_tables_field(l, "engine", chdb, name, out);
+}
+
 /* The sorting key of t on the server, as text with a NUL. */
 static int
 server_sorting_key(struct loader *l, struct table *t, struct cdc_buf *out)
 {
-	struct cdc_buf sql;
-	int rc;
-
-	out->len = 0;
-	cdc_buf_init(&sql);
-	cdc_buf_puts(&sql, "SELECT sorting_key FROM system.tables WHERE "
-			   "database = ");
-	qstring(&sql, t->chdb);
-	cdc_buf_puts(&sql, " AND name = ");
-	qstring(&sql, t->chname);
-	cdc_buf_puts(&sql, " FORMAT TabSeparatedRaw");
-	rc = ddl_query(l, buf_str(&sql), out);
-	cdc_buf_fini(&sql);
-	while (out->len > 0 && out->p[out->len - 1] == '\n')
-		out->len--;
-	cdc_buf_putc(out, '\0');
-	return rc;
+	return system_tables_field(l, "sorting_key", t->chdb, t->chname, out);
 }
 
 static void
