@@ -6,7 +6,7 @@
 #   make DEVELOPER=1      adds -Werror
 
 CC ?= cc
-PKGS = libmariadb rdkafka avro-c libcurl zlib libzstd jansson
+PKGS = libmariadb rdkafka avro-c libcurl zlib libzstd jansson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -128,6 +128,14 @@ enum b2a_kind {
 	K_VECTOR,
 };
 
+/* What a column rule does to a column's values (mask.c). */
+enum b2a_rule {
+	R_KEEP,
+	R_DROP, /* left out of the schema and the images */
+	R_HASH, /* hex SHA-256 of salt and value, a string */
+	R_MASK, /* a fixed text, a string */
+};
+
 struct b2a_column {
 	uint8_t type;  /* binlog type; STRING resolved to ENUM/SET/STRING */
 	uint16_t meta; /* type metadata, normalised per type */
@@ -143,6 +151,7 @@ struct b2a_column {
 	int zero_date_null; /* the Avro type is nullable for zero dates */
 	int convert;        /* text needs iconv to become UTF-8 */
 	char *cdc_type;     /* MySQL type text */
+	enum b2a_rule rule; /* --exclude-column, --hash-column, --mask-column */
 };
 
 struct b2a_table {
@@ -160,6 +169,9 @@ struct b2a_table {
 	int64_t order; /* data_collection_order in the transaction */
 	uint8_t *raw; /* the table map event's body, to recognise repeats */
 	size_t rawlen;
+	/* Some column has a rule: the options with its salt and mask text,
+	 * and no statement text in source.query (it may hold the values). */
+	const struct b2a_options *rules;
 };
 
 struct b2a_options {
@@ -172,6 +184,12 @@ struct b2a_options {
 	/* --include / --exclude: fnmatch(3) patterns on "db.table". */
 	char **include, **exclude;
 	int ninclude, nexclude;
+	/* Column rules: fnmatch(3) patterns on "db.table.column". */
+	char **drop_cols, **hash_cols, **mask_cols;
+	int ndrop_cols, nhash_cols, nmask_cols;
+	const uint8_t *salt; /* for hash_cols */
+	size_t saltlen;
+	const char *mask_text; /* for mask_cols */
 };
 
 /* Whether db.table passes the include and exclude patterns. */
@@ -190,6 +208,10 @@ void b2a_decoder_file(struct b2a_decoder *d, const char *name);
  * on the stream sets *io (exit 74). */
 int b2a_decoder_event(struct b2a_decoder *d, const uint8_t *ev, size_t len,
     uint64_t pos, int *io, char *err, size_t errlen);
+/* The exit code for the last b2a_decoder_event() failure that was not a
+ * write error: EX_CONFIG when a column rule cannot apply, else
+ * EX_DATAERR. */
+int b2a_decoder_failure(const struct b2a_decoder *d);
 /* Whether a transaction is open (its changes are held, not yet written). */
 int b2a_decoder_in_transaction(const struct b2a_decoder *d);
 /* The resume position after the last event (binlog:FILE:POS;gtid=SET). */
@@ -208,16 +230,30 @@ void b2a_decoder_stats(const struct b2a_decoder *d, uint64_t *events,
     uint64_t *changes, uint64_t *commits, uint64_t *skipped_statements);
 
 /* Tables (tablemap.c). */
+/* NULL with err set on failure; *rule set when a column rule cannot apply
+ * (a configuration error, not a corrupt binlog). */
 struct b2a_table *b2a_table_parse(const uint8_t *p, size_t n,
-    int id6, int mariadb, const char *prefix, char *err, size_t errlen);
+    int id6, int mariadb, const struct b2a_options *o, int *rule, char *err,
+    size_t errlen);
 void b2a_table_free(struct b2a_table *t);
 /* Completes a table whose columns are filled in as a table map fills them
  * (type, meta, nullable, is_unsigned, collation, name, symbols; key and pk):
- * kinds, MySQL type texts, Avro names, topic, schemas and fingerprints, the
- * same for a table map and for a snapshot's information_schema. Returns 0,
- * or -1 with err set (the caller frees t). */
-int b2a_table_finish(struct b2a_table *t, const char *prefix, char *err,
-    size_t errlen);
+ * kinds, column rules, MySQL type texts, Avro names, topic, schemas and
+ * fingerprints, the same for a table map and for a snapshot's
+ * information_schema. Returns 0, -1 with err set, or -2 with err set when a
+ * column rule cannot apply (the caller frees t). */
+int b2a_table_finish(struct b2a_table *t, const struct b2a_options *o,
+    char *err, size_t errlen);
+
+/* Column rules (mask.c): sets each column's rule from o; -1 with err set
+ * when a rule cannot apply (a key column dropped or masked, a type that
+ * cannot be masked). */
+int b2a_columns_rules(struct b2a_table *t, const struct b2a_options *o,
+    char *err, size_t errlen);
+/* Rewrites the value of column c, encoded at enc[off..len), by its rule:
+ * R_DROP removes it, R_HASH and R_MASK replace a non-null value. */
+void b2a_column_rule_apply(const struct b2a_table *t,
+    const struct b2a_column *c, struct cdc_buf *enc, size_t off);
 
 /* Values (value.c): decode one column of a row image at p (not past end)
  * into Avro binary appended to out; *used is set to the bytes consumed. */

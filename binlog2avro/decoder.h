@@ -59,6 +59,7 @@ struct b2a_decoder {
 	struct cdc_buf src_pre, src_post; /* source record around 'row' */
 	uint64_t events, changes, commits, skipped;
 	int io_error;
+	int rule_error; /* a column rule cannot apply: exit 78 */
 };
 
 /* rows.c: a rows event's body (after the common header). */

@@ -90,6 +90,12 @@ b2a_decoder_stats(const struct b2a_decoder *d, uint64_t *events,
 }
 
 int
+b2a_decoder_failure(const struct b2a_decoder *d)
+{
+	return d->rule_error ? EX_CONFIG : EX_DATAERR;
+}
+
+int
 b2a_decoder_in_transaction(const struct b2a_decoder *d)
 {
 	return d->in_trx;
@@ -704,6 +710,7 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 {
 	struct b2a_table *t;
 	char uuid[37];
+	int rule;
 
 	(void)ev;
 	(void)len;
@@ -723,9 +730,11 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 			    memcmp(d->tables[i]->raw, p, n) == 0)
 				return 0;
 		t = b2a_table_parse(p, n, d->posthdr[EV_TABLE_MAP] != 6,
-		    d->mariadb, d->o.prefix, err, errlen);
-		if (t == NULL)
+		    d->mariadb, &d->o, &rule, err, errlen);
+		if (t == NULL) {
+			d->rule_error = rule;
 			return -1;
+		}
 		t->skip = !b2a_table_wanted(&d->o, t->db, t->name);
 		if (!t->named && !t->skip && !warned_unnamed(d, t))
 			cdc_warn("%s:%" PRIu64 ": table '%s.%s' has no column "

@@ -343,7 +343,7 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 		    -1) {
 			if (io)
 				cdc_epipe_check(errno); /* silent 141 */
-			return io ? EX_IOERR : EX_DATAERR;
+			return io ? EX_IOERR : b2a_decoder_failure(d);
 		}
 		/* An artificial event (the format description a dump
 		 * starts with) is not in the binlog at this position. */

@@ -32,6 +32,8 @@ struct opts {
 	struct b2a_options b;
 	struct b2a_live live;
 	const char *password_file;
+	const char *salt_file;
+	char *salt;
 	enum cdc_codec codec;
 	int unbuffered;
 	int force;
@@ -77,6 +79,17 @@ usage(FILE *f)
 	    "  -I, --include PATTERN       only tables whose db.table matches "
 	    "(glob; repeat)\n"
 	    "  -X, --exclude PATTERN       not the tables that match (repeat)\n"
+	    "  --exclude-column PATTERN    leave out the columns whose "
+	    "db.table.column\n"
+	    "                              matches (glob; repeat; not key "
+	    "columns)\n"
+	    "  --hash-column PATTERN       replace values by the hex SHA-256 "
+	    "of salt and\n"
+	    "                              value (salt: CDC_MASK_SALT or "
+	    "--mask-salt-file)\n"
+	    "  --mask-column PATTERN       replace values by a fixed text "
+	    "(--mask-text,\n"
+	    "                              default ****)\n"
 	    "  -p, --topic-prefix PREFIX   topic prefix (default cdc; "
 	    "CDC_TOPIC_PREFIX)\n"
 	    "  -j, --start-position N      start at offset N of the first "
@@ -99,7 +112,55 @@ usage(FILE *f)
 	    "Exit status: 0 done (or stopped by a signal), 1 server error, "
 	    "64 usage, 65 corrupt\nbinlog, 66 no such file, 69 server "
 	    "unreachable, 74 write error, 75 snapshot\nretries exhausted, "
-	    "141 stdout closed.\n");
+	    "78 a column rule cannot apply to a table, 141 stdout "
+	    "closed.\n");
+}
+
+/* Long options without a letter. */
+enum {
+	OPT_DROP_COL = 256,
+	OPT_HASH_COL,
+	OPT_MASK_COL,
+	OPT_MASK_TEXT,
+	OPT_SALT_FILE,
+};
+
+static void
+add_pattern(char ***v, int *n, char *pattern)
+{
+	*v = cdc_xrealloc(*v, (size_t)(*n + 1) * sizeof(char *));
+	(*v)[(*n)++] = pattern;
+}
+
+/* The salt of --hash-column: a secret, so from a file or the environment,
+ * never argv. Without one, hashes of short values are a dictionary away. */
+static int
+read_salt(struct opts *o)
+{
+	char err[CDC_ERRLEN];
+	const char *env = cdc_getenv("CDC_MASK_SALT");
+
+	if (o->b.mask_text == NULL)
+		o->b.mask_text = "****";
+	if (o->b.nhash_cols == 0)
+		return 0;
+	if (o->salt_file != NULL) {
+		o->salt = cdc_read_secret(o->salt_file, err, sizeof(err));
+		if (o->salt == NULL) {
+			cdc_error("--mask-salt-file: %s", err);
+			return -1;
+		}
+	} else if (env != NULL) {
+		o->salt = cdc_xstrdup(env);
+	}
+	if (o->salt == NULL || o->salt[0] == '\0') {
+		cdc_error("--hash-column needs a salt: set CDC_MASK_SALT or "
+			  "give --mask-salt-file FILE");
+		return -1;
+	}
+	o->b.salt = (const uint8_t *)o->salt;
+	o->b.saltlen = strlen(o->salt);
+	return 0;
 }
 
 static int
@@ -160,6 +221,11 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"user", required_argument, NULL, 'U'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
+	    {"exclude-column", required_argument, NULL, OPT_DROP_COL},
+	    {"hash-column", required_argument, NULL, OPT_HASH_COL},
+	    {"mask-column", required_argument, NULL, OPT_MASK_COL},
+	    {"mask-text", required_argument, NULL, OPT_MASK_TEXT},
+	    {"mask-salt-file", required_argument, NULL, OPT_SALT_FILE},
 	    {NULL, 0, NULL, 0},
 	};
 	char err[CDC_ERRLEN];
@@ -255,6 +321,21 @@ opts_parse(struct opts *o, int argc, char *argv[])
 				    (size_t)(o->b.nexclude + 1) * sizeof(char *));
 				o->b.exclude[o->b.nexclude++] = optarg;
 			}
+			break;
+		case OPT_DROP_COL:
+			add_pattern(&o->b.drop_cols, &o->b.ndrop_cols, optarg);
+			break;
+		case OPT_HASH_COL:
+			add_pattern(&o->b.hash_cols, &o->b.nhash_cols, optarg);
+			break;
+		case OPT_MASK_COL:
+			add_pattern(&o->b.mask_cols, &o->b.nmask_cols, optarg);
+			break;
+		case OPT_MASK_TEXT:
+			o->b.mask_text = optarg;
+			break;
+		case OPT_SALT_FILE:
+			o->salt_file = optarg;
 			break;
 		case 'L':
 			o->live.tls = 1;
@@ -366,6 +447,8 @@ opts_finish(struct opts *o)
 	char err[CDC_ERRLEN];
 	int64_t n;
 
+	if (read_salt(o) == -1)
+		return EX_USAGE;
 	if (o->nfiles > 0)
 		return 0;
 	if (l->host == NULL)
@@ -544,7 +627,7 @@ read_file(struct b2a_decoder *d, const char *path, int first, int last,
 					rc = EX_IOERR;
 				} else {
 					cdc_error("%s", err);
-					rc = EX_DATAERR;
+					rc = b2a_decoder_failure(d);
 				}
 				break;
 			}
@@ -636,5 +719,9 @@ main(int argc, char *argv[])
 	free(o.live.password);
 	free(o.b.include);
 	free(o.b.exclude);
+	free(o.b.drop_cols);
+	free(o.b.hash_cols);
+	free(o.b.mask_cols);
+	free(o.salt);
 	return cdc_stdout_close(rc);
 }

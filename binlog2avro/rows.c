@@ -37,6 +37,7 @@ image_reset(struct image *m, size_t ncols)
 	}
 	m->enc.len = 0;
 	memset(m->len, 0, ncols * sizeof(*m->len));
+	memset(m->rawlen, 0, ncols * sizeof(*m->rawlen));
 }
 
 static int
@@ -115,13 +116,16 @@ decode_image(struct b2a_table *t, const uint8_t *present, const uint8_t **pp,
 			dlen = b2a_le(p, c->meta);
 			if (dlen > (uint64_t)(end - p - c->meta))
 				goto short_;
-			if (before == NULL || before->len[i] == 0)
+			/* rawlen, not len: a column left out by a rule has
+			 * no encoding but still its binlog bytes. */
+			if (before == NULL || before->rawlen[i] < c->meta)
 				return cdc_err(err, errlen,
 				    "partial JSON update of '%s.%s'.'%s' with a "
-				    "minimal before image: the new value is not "
-				    "in the binlog (set binlog_row_image=FULL or "
-				    "binlog_row_value_options='')", t->db,
-				    t->name, c->name);
+				    "minimal before image (or a NULL before "
+				    "value): the new value is not in the binlog "
+				    "(set binlog_row_image=FULL or "
+				    "binlog_row_value_options='')",
+				    t->db, t->name, c->name);
 			doc = b2a_json_parse(before->raw[i] + c->meta,
 			    before->rawlen[i] - c->meta, msg, sizeof(msg));
 			if (doc == NULL ||
@@ -150,6 +154,8 @@ decode_image(struct b2a_table *t, const uint8_t *present, const uint8_t **pp,
 			m->rawlen[i] = used;
 			p += used;
 		}
+		if (c->rule != R_KEEP)
+			b2a_column_rule_apply(t, c, &m->enc, m->off[i]);
 		m->len[i] = m->enc.len - m->off[i];
 	}
 	*pp = p;
@@ -177,6 +183,8 @@ put_record(struct cdc_buf *out, const struct b2a_table *t,
 		const uint8_t *e;
 		size_t n = m->len[i];
 
+		if (c->rule == R_DROP)
+			continue;
 		if (n == 0) {
 			cdc_avro_put_long(out, 0); /* the Absent branch, */
 			cdc_avro_put_long(out, 0); /* its only symbol */
@@ -322,7 +330,8 @@ source_parts(struct b2a_decoder *d, const struct b2a_table *t,
 	} else {
 		cdc_avro_put_long(v, 0);
 	}
-	put_opt_str(v, d->query);
+	/* The statement may hold the values a column rule hides. */
+	put_opt_str(v, t->rules == NULL ? d->query : NULL);
 }
 
 /* Writes one change. */
@@ -412,10 +421,21 @@ b2a_emit_read(struct b2a_decoder *d, struct b2a_table *t, const uint8_t *val,
 	size_t i;
 
 	image_reset(m, t->ncols);
-	cdc_buf_append(&m->enc, val, off[t->ncols]);
-	for (i = 0; i < t->ncols; i++) {
-		m->off[i] = off[i];
-		m->len[i] = off[i + 1] - off[i];
+	if (t->rules == NULL) {
+		cdc_buf_append(&m->enc, val, off[t->ncols]);
+		for (i = 0; i < t->ncols; i++) {
+			m->off[i] = off[i];
+			m->len[i] = off[i + 1] - off[i];
+		}
+	} else {
+		for (i = 0; i < t->ncols; i++) {
+			m->off[i] = m->enc.len;
+			cdc_buf_append(&m->enc, val + off[i],
+			    off[i + 1] - off[i]);
+			b2a_column_rule_apply(t, &t->cols[i], &m->enc,
+			    m->off[i]);
+			m->len[i] = m->enc.len - m->off[i];
+		}
 	}
 	source_parts(d, t, last ? "last" : "true");
 	d->ev_now = cdc_now_ms();

@@ -468,7 +468,7 @@ b2a_reader_keys(struct b2a_reader *rd, const char *after)
 }
 
 int
-b2a_reader_open(MYSQL *m, const char *prefix, const char *db,
+b2a_reader_open(MYSQL *m, const struct b2a_options *o, const char *db,
     const char *name, struct b2a_reader *rd, char *err, size_t errlen)
 {
 	struct b2a_table *t;
@@ -476,7 +476,7 @@ b2a_reader_open(MYSQL *m, const char *prefix, const char *db,
 	int rc;
 
 	memset(rd, 0, sizeof(*rd));
-	rc = b2a_snap_table(m, prefix, db, name, &rd->t, &rd->sc, err, errlen);
+	rc = b2a_snap_table(m, o, db, name, &rd->t, &rd->sc, err, errlen);
 	if (rc != OK || rd->t == NULL)
 		return rc;
 	t = rd->t;

@@ -404,7 +404,7 @@ primary_key(MYSQL *m, struct b2a_table *t, char *err, size_t errlen)
 }
 
 int
-b2a_snap_table(MYSQL *m, const char *prefix, const char *db,
+b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
     const char *name, struct b2a_table **tp, struct b2a_snapcol **colsp,
     char *err, size_t errlen)
 {
@@ -464,9 +464,16 @@ b2a_snap_table(MYSQL *m, const char *prefix, const char *db,
 	mysql_free_result(res);
 	if (rc == OK && t->ncols > 0)
 		rc = primary_key(m, t, err, errlen);
-	if (rc == OK && t->ncols > 0 &&
-	    b2a_table_finish(t, prefix, err, errlen) == -1)
-		rc = FAIL;
+	if (rc == OK && t->ncols > 0) {
+		switch (b2a_table_finish(t, o, err, errlen)) {
+		case -1:
+			rc = FAIL;
+			break;
+		case -2:
+			rc = SNAP_CONFIG;
+			break;
+		}
+	}
 	if (rc != OK || t->ncols == 0) {
 		b2a_snapcols_free(cols, t->ncols);
 		b2a_table_free(t);

@@ -370,7 +370,7 @@ read_table(struct snap *s, size_t ti, const char *after_pos, char *err,
 	int rc, more, last, cur = 0, pending, r;
 	MYSQL_STMT *st;
 
-	rc = b2a_reader_open(s->m, s->d->o.prefix, tb->db, tb->name, &rd, err,
+	rc = b2a_reader_open(s->m, &s->d->o, tb->db, tb->name, &rd, err,
 	    errlen);
 	if (rc != OK)
 		return rc;
@@ -688,6 +688,8 @@ b2a_snapshot_run(struct b2a_decoder *d, const struct b2a_live *l)
 		discard(&s);
 		if (rc == SNAP_DATA)
 			s.code = EX_DATAERR;
+		if (rc == SNAP_CONFIG)
+			s.code = EX_CONFIG;
 		if (rc == FAIL || s.code != 0) {
 			if (s.code == EX_IOERR)
 				cdc_epipe_check(errno);

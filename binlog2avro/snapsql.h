@@ -15,7 +15,13 @@
  * the last commit mark may succeed (a lost connection, a table altered
  * since the snapshot began), SNAP_FAIL when not, SNAP_DATA for a value
  * that cannot be encoded; err says why. */
-enum { SNAP_OK = 0, SNAP_FAIL = -1, SNAP_RETRY = -2, SNAP_DATA = -3 };
+enum {
+	SNAP_OK = 0,
+	SNAP_FAIL = -1,
+	SNAP_RETRY = -2,
+	SNAP_DATA = -3,
+	SNAP_CONFIG = -4, /* a column rule cannot apply to a table */
+};
 
 /* What reading a column needs beyond its struct b2a_column. */
 struct b2a_snapcol {
@@ -43,7 +49,7 @@ char *b2a_sql_str(struct cdc_buf *b);
  * b2a_table_finish(); *colsp gets a struct b2a_snapcol per column. Both are
  * NULL when the table is gone. The caller frees with b2a_table_free() and
  * b2a_snapcols_free(). */
-int b2a_snap_table(MYSQL *m, const char *prefix, const char *db,
+int b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
     const char *name, struct b2a_table **tp, struct b2a_snapcol **colsp,
     char *err, size_t errlen);
 void b2a_snapcols_free(struct b2a_snapcol *c, size_t n);
@@ -92,7 +98,7 @@ struct b2a_reader {
 
 /* Loads table db.name (b2a_snap_table()) and sets up its buffers; rd->t is
  * NULL when the table is gone. Free with b2a_reader_free(). */
-int b2a_reader_open(MYSQL *m, const char *prefix, const char *db,
+int b2a_reader_open(MYSQL *m, const struct b2a_options *o, const char *db,
     const char *name, struct b2a_reader *rd, char *err, size_t errlen);
 void b2a_reader_free(struct b2a_reader *rd);
 /* Prepares the SELECT of a chunk of limit rows (after: the one continuing

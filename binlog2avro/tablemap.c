@@ -692,7 +692,10 @@ put_field(struct cdc_buf *b, const struct b2a_column *c, int partial,
 	}
 	if (avro_nullable(c))
 		cdc_buf_puts(b, "\"null\",");
-	put_type(b, c, geometry_seen);
+	if (c->rule == R_HASH || c->rule == R_MASK)
+		cdc_buf_puts(b, "\"string\"");
+	else
+		put_type(b, c, geometry_seen);
 	if (partial || avro_nullable(c))
 		cdc_buf_putc(b, ']');
 	if (avro_nullable(c) && !partial)
@@ -703,6 +706,9 @@ put_field(struct cdc_buf *b, const struct b2a_column *c, int partial,
 	cdc_json_str(b, (const uint8_t *)c->cdc_type, strlen(c->cdc_type), 0);
 	if (c->key > 0)
 		cdc_buf_printf(b, ",\"cdc.key\":%d", c->key);
+	if (c->rule == R_HASH || c->rule == R_MASK)
+		cdc_buf_printf(b, ",\"cdc.masked\":\"%s\"",
+		    c->rule == R_HASH ? "sha256" : "fixed");
 	cdc_buf_putc(b, '}');
 }
 
@@ -721,7 +727,7 @@ static char *
 value_schema(const struct b2a_table *t, const char *prefix, int partial)
 {
 	struct cdc_buf b;
-	int geometry_seen = 0, absent_seen = 0;
+	int geometry_seen = 0, absent_seen = 0, first = 1;
 	size_t i;
 
 	cdc_buf_init(&b);
@@ -739,8 +745,11 @@ value_schema(const struct b2a_table *t, const char *prefix, int partial)
 	cdc_buf_puts(&b, ",\"fields\":[{\"name\":\"before\",\"type\":[\"null\","
 			 "{\"type\":\"record\",\"name\":\"Value\",\"fields\":[");
 	for (i = 0; i < t->ncols; i++) {
-		if (i > 0)
+		if (t->cols[i].rule == R_DROP)
+			continue;
+		if (!first)
 			cdc_buf_putc(&b, ',');
+		first = 0;
 		put_field(&b, &t->cols[i], partial, &geometry_seen,
 		    &absent_seen);
 	}
@@ -843,9 +852,10 @@ name_columns(struct b2a_table *t)
 }
 
 int
-b2a_table_finish(struct b2a_table *t, const char *prefix, char *err,
-    size_t errlen)
+b2a_table_finish(struct b2a_table *t, const struct b2a_options *o,
+    char *err, size_t errlen)
 {
+	const char *prefix = o->prefix;
 	size_t i;
 
 	for (i = 0; i < t->ncols; i++) {
@@ -860,6 +870,8 @@ b2a_table_finish(struct b2a_table *t, const char *prefix, char *err,
 		t->cols[i].convert = t->cols[i].collation >= 0 &&
 		    b2a_charset(t->cols[i].collation, NULL, NULL) == CS_ICONV;
 	}
+	if (b2a_columns_rules(t, o, err, errlen) == -1)
+		return -2;
 	name_columns(t);
 	t->topic = topic_name(prefix, t->db, t->name);
 	t->value_schema = value_schema(t, prefix, 0);
@@ -880,7 +892,7 @@ b2a_table_finish(struct b2a_table *t, const char *prefix, char *err,
 
 struct b2a_table *
 b2a_table_parse(const uint8_t *p, size_t n, int id6, int mariadb,
-    const char *prefix, char *err, size_t errlen)
+    const struct b2a_options *o, int *rule, char *err, size_t errlen)
 {
 	const uint8_t *end = p + n, *types, *meta, *nulls;
 	struct b2a_table *t;
@@ -940,9 +952,16 @@ b2a_table_parse(const uint8_t *p, size_t n, int id6, int mariadb,
 		c->name = cdc_xstrdup(name);
 	}
 	is_mariadb = mariadb;
-	if (read_optional(t, p, end, err, errlen) == -1 ||
-	    b2a_table_finish(t, prefix, err, errlen) == -1)
+	*rule = 0;
+	if (read_optional(t, p, end, err, errlen) == -1)
 		goto fail;
+	switch (b2a_table_finish(t, o, err, errlen)) {
+	case -2:
+		*rule = 1;
+		/* FALLTHROUGH */
+	case -1:
+		goto fail;
+	}
 	return t;
 short_:
 	cdc_err(err, errlen, "truncated table map event");

@@ -22,6 +22,7 @@ table(uint8_t type, uint16_t meta, int nullable, int uns, int collation)
 	struct b2a_table *t = cdc_xcalloc(1, sizeof(*t));
 	struct b2a_column *c;
 	size_t i;
+	struct b2a_options o = {.prefix = "cdc"};
 
 	t->db = cdc_xstrdup("db");
 	t->name = cdc_xstrdup("t");
@@ -41,7 +42,7 @@ table(uint8_t type, uint16_t meta, int nullable, int uns, int collation)
 		for (i = 0; i < 3; i++)
 			c->symbols[i] = cdc_xstrdup(sym[i]);
 	}
-	if (b2a_table_finish(t, "cdc", err, sizeof(err)) == -1) {
+	if (b2a_table_finish(t, &o, err, sizeof(err)) != 0) {
 		printf("# %s\n", err);
 		exit(1);
 	}
