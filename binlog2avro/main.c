@@ -692,6 +692,18 @@ run(const struct opts *o)
 	return rc;
 }
 
+static void
+opts_free(struct opts *o)
+{
+	free(o->live.password);
+	free(o->b.include);
+	free(o->b.exclude);
+	free(o->b.drop_cols);
+	free(o->b.hash_cols);
+	free(o->b.mask_cols);
+	free(o->salt);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -702,26 +714,23 @@ main(int argc, char *argv[])
 	cdc_signals_install();
 	if (opts_parse(&o, argc, argv) == -1) {
 		fprintf(stderr, "try 'binlog2avro --help'\n");
+		opts_free(&o);
 		return EX_USAGE;
 	}
 	rc = opts_finish(&o);
 	if (rc != 0) {
 		if (rc == EX_USAGE)
 			fprintf(stderr, "try 'binlog2avro --help'\n");
+		opts_free(&o);
 		return rc;
 	}
 	if (!o.force && isatty(STDOUT_FILENO)) {
 		cdc_error("refusing to write a binary stream to a terminal; "
 			  "pipe it (e.g. into streamcat) or use --force");
+		opts_free(&o);
 		return EX_USAGE;
 	}
 	rc = run(&o);
-	free(o.live.password);
-	free(o.b.include);
-	free(o.b.exclude);
-	free(o.b.drop_cols);
-	free(o.b.hash_cols);
-	free(o.b.mask_cols);
-	free(o.salt);
+	opts_free(&o);
 	return cdc_stdout_close(rc);
 }
