@@ -312,6 +312,11 @@ uncompress_query(const uint8_t *p, size_t n, struct cdc_buf *out, char *err,
 	if (lenbytes < 1 || lenbytes > 4 || n - 1 < (size_t)lenbytes)
 		return cdc_err(err, errlen, "bad compressed query header");
 	len = b2a_be(p + 1, lenbytes);
+	/* deflate expands at most 1032:1: a larger claim is corrupt, and
+	 * must not become a multi-gigabyte allocation. */
+	if (len > (uint64_t)n * 1032 + 64)
+		return cdc_err(err, errlen, "compressed query claims %llu "
+		    "bytes from %zu: corrupt", (unsigned long long)len, n);
 	outlen = (uLongf)len;
 	out->len = 0;
 	if (uncompress(cdc_buf_reserve(out, (size_t)len + 1), &outlen,

@@ -482,6 +482,11 @@ decompress_rows(const uint8_t *p, const uint8_t *end, struct cdc_buf *out,
 		return cdc_err(err, errlen, "bad compressed rows header");
 	len = b2a_be(p + 1, lenbytes);
 	p += 1 + lenbytes;
+	/* deflate expands at most 1032:1 (see uncompress_query). */
+	if (len > (uint64_t)(end - p) * 1032 + 64)
+		return cdc_err(err, errlen, "compressed rows event claims %llu "
+		    "bytes from %zu: corrupt", (unsigned long long)len,
+		    (size_t)(end - p));
 	out->len = 0;
 	outlen = (uLongf)len;
 	if (uncompress(cdc_buf_reserve(out, (size_t)len + 1), &outlen, p,

@@ -1,6 +1,7 @@
 /* libFuzzer target for binlog2avro's decoder: the input is a binlog file
  * (magic optional), split into events by their header sizes as main.c does,
- * decoded into a stream written to /dev/null. Build and run: make fuzz. */
+ * decoded into a stream written to /dev/null, with column rules when the
+ * input's size is odd. Build and run: make fuzz. */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,10 @@
 #include "stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char p_drop[] = "*.col_2", p_hash[] = "*.col_[3-5]",
+	    p_mask[] = "*[a-m]", p_salt[] = "salt";
+static char *drop[] = {p_drop}, *hash[] = {p_hash}, *mask[] = {p_mask};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,6 +35,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (devnull == -1) {
 		devnull = open("/dev/null", O_WRONLY);
 		cdc_verbosity = -1; /* no log lines while fuzzing */
+	}
+	if (size % 2 == 1) {
+		o.drop_cols = drop;
+		o.ndrop_cols = 1;
+		o.hash_cols = hash;
+		o.nhash_cols = 1;
+		o.mask_cols = mask;
+		o.nmask_cols = 1;
+		o.salt = (const uint8_t *)p_salt;
+		o.saltlen = 4;
+		o.mask_text = "****";
 	}
 	if (size >= 4 && memcmp(data, "\xfe" "bin", 4) == 0)
 		off = 4;
