@@ -239,7 +239,10 @@ read_event(MYSQL *m, const uint8_t **ev, size_t *len, char *err,
 	const uint8_t *p = m->net.read_pos;
 	unsigned int e;
 
-	if (n == (unsigned long)~0UL || n == 0) {
+	/* packet_error is (unsigned int)-1, not ~0UL: a server error (ERR
+	 * packet) is that value. */
+	if (n == (unsigned long)packet_error || n == (unsigned long)~0UL ||
+	    n == 0) {
 		e = mysql_errno(m);
 		cdc_err(err, errlen, "%s (error %u)", mysql_error(m), e);
 		if (cdc_stop)
