@@ -191,9 +191,9 @@ gno_read(const char **sp, uint64_t *v, char *err, size_t errlen)
 		    "want a transaction number at '%.20s'", s);
 	if (*s == '0')
 		return cdc_err(err, errlen,
-		    "invalid transaction number at '%.20s': numbers start at "
-		    "1, without leading zeros",
-		    s);
+		    "invalid transaction number at '%.20s': %s", s,
+		    isdigit((unsigned char)s[1]) ? "no leading zeros" :
+						   "numbers start at 1");
 	for (; isdigit((unsigned char)*s); s++) {
 		if (n > (GNO_MAX - (uint64_t)(*s - '0')) / 10)
 			return cdc_err(err, errlen,

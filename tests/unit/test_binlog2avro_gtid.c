@@ -196,7 +196,7 @@ bad_sets(void)
 	    refused(U1 ":1,0-1-5", "want a uuid at '0-1-5'"));
 	CHECK("refused: number 0", refused(U1 ":0", "numbers start at 1"));
 	CHECK("refused: a leading zero (octal in MySQL)",
-	    refused(U1 ":010", "without leading zeros"));
+	    refused(U1 ":010", "no leading zeros"));
 	CHECK("refused: 2^63-1", refused(U1 ":9223372036854775807", "above"));
 	CHECK("refused: a reversed interval",
 	    refused(U1 ":5-3", "interval 5-3 ends before it starts"));
