@@ -213,8 +213,8 @@ start_dump(MYSQL *m, const struct b2a_live *l, int mariadb, const char *file,
 	uint32_t sid = l->server_id;
 	unsigned long start = (unsigned long)pos;
 
-	/* MySQL 8.0.26+ reads the source_ names, older servers and MariaDB
-	 * the master_ ones. */
+	/* MySQL replicas since 8.0.26 set the source_ names, older servers
+	 * and MariaDB read the master_ ones: both. */
 	if (query(m, "SET @master_binlog_checksum = @@global.binlog_checksum, "
 		     "@source_binlog_checksum = @@global.binlog_checksum",
 		err, errlen) == -1)
