@@ -1,6 +1,7 @@
 /* Live replication: binlog2avro connects as a replica (COM_BINLOG_DUMP,
- * sent by MariaDB Connector/C's mariadb_rpl_open), reads the events the
- * server streams and feeds them to the same decoder as the file reader.
+ * sent by MariaDB Connector/C's mariadb_rpl_open, or for a MySQL GTID set
+ * COM_BINLOG_DUMP_GTID), reads the events the server streams and feeds them
+ * to the same decoder as the file reader.
  * On a lost connection it reconnects with backoff and resumes at the last
  * commit mark, so nothing is doubled or missed. */
 #include <errno.h>
@@ -28,6 +29,15 @@ sleep_ms(int64_t ms)
 
 	while (!cdc_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+/* Joins the lines of a server message: MySQL prints GTID sets with ",\n". */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
 }
 
 static int
@@ -163,11 +173,36 @@ oldest_binlog(MYSQL *m, char *out, size_t outlen)
 	mysql_free_result(res);
 }
 
+/* Sends COM_BINLOG_DUMP_GTID (MySQL) for the set g. Connector/C has no
+ * call for it, but its own COM_BINLOG_DUMP goes out through the handle's
+ * db_command method, which public mysql.h declares: the same path, with
+ * the reply read as a binlog stream (skip_check). */
+static int
+dump_gtid(MYSQL *m, const struct b2a_live *l, const struct b2a_gtid_set *g,
+    char *err, size_t errlen)
+{
+	struct cdc_buf b;
+	int rc;
+
+	cdc_buf_init(&b);
+	b2a_gtid_dump_request(g, l->server_id, l->stop_at_end, &b);
+	rc = m->methods->db_command(m,
+	    (enum enum_server_command)B2A_COM_BINLOG_DUMP_GTID,
+	    (const char *)b.p, b.len, 1, NULL);
+	cdc_buf_fini(&b);
+	if (rc != 0)
+		return cdc_err(err, errlen, "COM_BINLOG_DUMP_GTID refused: %s",
+		    mysql_error(m));
+	return 0;
+}
+
 /* Sends COM_BINLOG_DUMP from file:pos (or, for MariaDB with a GTID
- * start, from the GTID state). */
+ * start, from the GTID state), or COM_BINLOG_DUMP_GTID for a MySQL GTID
+ * set (mysql not NULL). */
 static int
 start_dump(MYSQL *m, const struct b2a_live *l, int mariadb, const char *file,
-    uint64_t pos, const char *gtid, char *err, size_t errlen)
+    uint64_t pos, const char *gtid, const struct b2a_gtid_set *mysql,
+    char *err, size_t errlen)
 {
 	MARIADB_RPL *rpl;
 	char sql[1024];
@@ -178,13 +213,19 @@ start_dump(MYSQL *m, const struct b2a_live *l, int mariadb, const char *file,
 	uint32_t sid = l->server_id;
 	unsigned long start = (unsigned long)pos;
 
-	if (query(m, "SET @master_binlog_checksum = @@global.binlog_checksum",
+	/* MySQL replicas since 8.0.26 set the source_ names, older servers
+	 * and MariaDB read the master_ ones: both. */
+	if (query(m, "SET @master_binlog_checksum = @@global.binlog_checksum, "
+		     "@source_binlog_checksum = @@global.binlog_checksum",
 		err, errlen) == -1)
 		return -1;
-	snprintf(sql, sizeof(sql), "SET @master_heartbeat_period = %" PRId64,
-	    l->heartbeat_ms * 1000000);
+	snprintf(sql, sizeof(sql), "SET @master_heartbeat_period = %" PRId64
+	    ", @source_heartbeat_period = %" PRId64,
+	    l->heartbeat_ms * 1000000, l->heartbeat_ms * 1000000);
 	if (query(m, sql, err, errlen) == -1)
 		return -1;
+	if (mysql != NULL)
+		return dump_gtid(m, l, mysql, err, errlen);
 	if (mariadb) {
 		/* Capability 4: GTID events, annotated rows and the rest of
 		 * what a MariaDB 10 replica understands. */
@@ -239,9 +280,13 @@ read_event(MYSQL *m, const uint8_t **ev, size_t *len, char *err,
 	const uint8_t *p = m->net.read_pos;
 	unsigned int e;
 
-	if (n == (unsigned long)~0UL || n == 0) {
+	/* packet_error is (unsigned int)-1, not ~0UL: a server error (ERR
+	 * packet) is that value. */
+	if (n == (unsigned long)packet_error || n == (unsigned long)~0UL ||
+	    n == 0) {
 		e = mysql_errno(m);
 		cdc_err(err, errlen, "%s (error %u)", mysql_error(m), e);
+		one_line(err);
 		if (cdc_stop)
 			return READ_END;
 		/* 1236: the server cannot send from this position (purged,
@@ -286,10 +331,14 @@ heartbeat(struct b2a_decoder *d, char *err, size_t errlen)
 }
 
 /* Streams from one connection until it ends. Returns an exit code, or -1
- * when the connection was lost and a reconnect may help. */
+ * when the connection was lost and a reconnect may help. Started from the
+ * MySQL GTID set start (or NULL), the executed set of commit marks is the
+ * file's PREVIOUS_GTIDS plus start: the server skips start's transactions,
+ * they are done all the same. */
 static int
 stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
-    const char *end_file, uint64_t end_pos, char *err, size_t errlen)
+    const char *end_file, uint64_t end_pos, const struct b2a_gtid_set *start,
+    char *err, size_t errlen)
 {
 	const uint8_t *ev;
 	size_t len;
@@ -345,6 +394,8 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 				cdc_epipe_check(errno); /* silent 141 */
 			return io ? EX_IOERR : b2a_decoder_failure(d);
 		}
+		if (start != NULL && ev[4] == EV_PREVIOUS_GTIDS)
+			b2a_gtid_add_set(&d->gtids, start);
 		/* An artificial event (the format description a dump
 		 * starts with) is not in the binlog at this position. */
 		d->next_pos = log_pos != 0 && !(b2a_le(ev + 17, 2) &
@@ -369,26 +420,54 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 }
 
 /* Parses a start position: "binlog:FILE:POS[;gtid=SET]", "FILE:POS", a
- * MariaDB GTID list "D-S-N,...", or "end". */
+ * MySQL GTID set "uuid:1-5,..." (into mysql, *is_mysql set), a MariaDB
+ * GTID list "D-S-N,...", or "end". A GTID start leaves its text in gtid:
+ * MariaDB's list as given, a MySQL set as one line (cut short if need
+ * be: it only goes into messages). */
 static int
 parse_start(const char *s, char *file, size_t filelen, uint64_t *pos,
-    char *gtid, size_t gtidlen, char *err, size_t errlen)
+    char *gtid, size_t gtidlen, struct b2a_gtid_set *mysql, int *is_mysql,
+    char *err, size_t errlen)
 {
 	const char *colon, *semi;
-	char *end;
+	char *end, e[CDC_ERRLEN];
+	struct cdc_buf t;
 
 	file[0] = gtid[0] = '\0';
+	*is_mysql = 0;
 	*pos = 4;
 	if (s == NULL || strcmp(s, "end") == 0)
 		return 0;
+	if (b2a_gtid_is_mysql(s)) {
+		/* Before FILE:POS: "uuid:5" would pass for one. */
+		if (b2a_gtid_parse_mysql(mysql, s, e, sizeof(e)) == -1) {
+			one_line(e);
+			return cdc_err(err, errlen, "invalid MySQL GTID set in "
+			    "--start: %s", e);
+		}
+		if (mysql->nsids == 0)
+			return cdc_err(err, errlen, "the MySQL GTID set in --start "
+			    "names no transaction (for the oldest binlog, give "
+			    "its FILE:4)");
+		cdc_buf_init(&t);
+		b2a_gtid_text(mysql, &t);
+		snprintf(gtid, gtidlen, "%.*s", (int)t.len, (char *)t.p);
+		if (t.len >= gtidlen)
+			memcpy(gtid + gtidlen - 4, "...", 4);
+		cdc_buf_fini(&t);
+		*is_mysql = 1;
+		return 0;
+	}
 	if (strncmp(s, "binlog:", 7) == 0)
 		s += 7;
 	semi = strchr(s, ';');
 	if (semi != NULL && strncmp(semi, ";gtid=", 6) == 0)
 		snprintf(gtid, gtidlen, "%s", semi + 6);
-	colon = strrchr(s, ':');
-	if (semi != NULL && colon > semi)
-		colon = NULL;
+	/* The last ':' before the ';': a MySQL set after it has its own. */
+	colon = NULL;
+	for (const char *c = s; *c != '\0' && c != semi; c++)
+		if (*c == ':')
+			colon = c;
 	if (colon != NULL && colon != s) {
 		/* FILE:POS; the GTID part is kept for information. */
 		snprintf(file, filelen, "%.*s", (int)(colon - s), s);
@@ -400,25 +479,69 @@ parse_start(const char *s, char *file, size_t filelen, uint64_t *pos,
 		return 0;
 	}
 	if (strspn(s, "0123456789-,") == strlen(s) && strchr(s, '-') != NULL) {
+		if (strlen(s) >= gtidlen)
+			return cdc_err(err, errlen, "MariaDB GTID list in "
+			    "--start longer than %zu characters", gtidlen - 1);
 		snprintf(gtid, gtidlen, "%s", s);
 		return 0;
 	}
 	return cdc_err(err, errlen, "invalid start position '%s': want "
-	    "FILE:POS, binlog:FILE:POS, a MariaDB GTID list or 'end'", s);
+	    "FILE:POS, binlog:FILE:POS, a MySQL GTID set, a MariaDB GTID list "
+	    "or 'end'", s);
 }
+
+/* A server of one flavour given the other's GTID form: refused before
+ * any dump, in one line. Returns 0 when they match. */
+static int
+gtid_flavour(MYSQL *m, int mariadb, int is_mysql)
+{
+	if (mariadb && is_mysql)
+		cdc_error("cannot start at a MySQL GTID set (uuid:N-M) on "
+			  "MariaDB (%s): MariaDB takes its own GTID form, "
+			  "domain-server-sequence as in @@gtid_binlog_pos, or "
+			  "FILE:POS",
+		    mysql_get_server_info(m));
+	else if (!mariadb && !is_mysql)
+		cdc_error("cannot start at a MariaDB GTID list "
+			  "(domain-server-sequence) on MySQL (%s): give a MySQL "
+			  "GTID set (uuid:N-M, as in @@gtid_executed) or "
+			  "FILE:POS",
+		    mysql_get_server_info(m));
+	else
+		return 0;
+	return -1;
+}
+
+static int replicate(struct b2a_decoder *d, const struct b2a_live *l,
+    struct b2a_gtid_set *mysql);
 
 int
 b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
 {
+	struct b2a_gtid_set mysql;
+	int rc;
+
+	b2a_gtid_init(&mysql);
+	rc = replicate(d, l, &mysql);
+	b2a_gtid_clear(&mysql);
+	return rc;
+}
+
+/* b2a_live_run(), mysql holding the parsed MySQL GTID start if any. */
+static int
+replicate(struct b2a_decoder *d, const struct b2a_live *l,
+    struct b2a_gtid_set *mysql)
+{
 	char err[CDC_ERRLEN], file[512], gtid[512], end_file[512] = "";
 	uint64_t pos, end_pos = 0;
 	int64_t backoff = 500;
-	int attempts = 0, rc, mariadb = 0, crc = 1;
+	int attempts = 0, rc, mariadb = 0, crc = 1, is_mysql;
 	uint64_t events;
+	const struct b2a_gtid_set *by_set;
 	MYSQL *m;
 
 	if (parse_start(l->start, file, sizeof(file), &pos, gtid, sizeof(gtid),
-		err, sizeof(err)) == -1) {
+		mysql, &is_mysql, err, sizeof(err)) == -1) {
 		cdc_error("%s", err);
 		return EX_USAGE;
 	}
@@ -437,6 +560,10 @@ b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
 			continue;
 		}
 		check_server(m, &mariadb, &crc);
+		if (gtid[0] != '\0' && gtid_flavour(m, mariadb, is_mysql) == -1) {
+			mysql_close(m);
+			return EX_USAGE;
+		}
 		if (l->stop_at_end && end_file[0] == '\0' &&
 		    server_end(m, end_file, sizeof(end_file), &end_pos, err,
 			sizeof(err)) == -1) {
@@ -451,13 +578,8 @@ b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
 			mysql_close(m);
 			return EX_UNAVAILABLE;
 		}
-		if (!mariadb && gtid[0] != '\0') {
-			cdc_error("starting at a GTID set needs MariaDB; give "
-				  "FILE:POS for MySQL");
-			mysql_close(m);
-			return EX_USAGE;
-		}
-		if (start_dump(m, l, mariadb, file, pos, gtid, err,
+		by_set = is_mysql && gtid[0] != '\0' ? mysql : NULL;
+		if (start_dump(m, l, mariadb, file, pos, gtid, by_set, err,
 			sizeof(err)) == -1) {
 			cdc_error("%s", err);
 			mysql_close(m);
@@ -468,11 +590,23 @@ b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
 		    gtid[0] != '\0' ? " " : "", gtid, l->server_id);
 		if (file[0] != '\0')
 			b2a_decoder_file(d, file);
+		if (by_set != NULL)
+			b2a_gtid_add_set(&d->gtids, by_set);
 		events = d->events;
-		rc = stream(d, m, l, crc, end_file, end_pos, err, sizeof(err));
+		rc = stream(d, m, l, crc, end_file, end_pos, by_set, err,
+		    sizeof(err));
 		if (d->events > events + 2) { /* more than rotate and FDE */
 			attempts = 0;
 			backoff = 500;
+		}
+		if (rc == EX_DATAERR && strstr(err, "(error 1236)") != NULL &&
+		    gtid[0] != '\0') {
+			/* Purged transactions, GTID mode off, a GTID the
+			 * server never had: its message says which. */
+			cdc_error("the server cannot start at GTID %s: %s", gtid,
+			    err);
+			mysql_close(m);
+			return EX_DATAERR;
 		}
 		if (rc == EX_DATAERR && strstr(err, "(error 1236)") != NULL) {
 			char oldest[256];
