@@ -118,8 +118,14 @@ server_end(MYSQL *m, char *file, size_t filelen, uint64_t *pos, char *err,
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
+	/* MySQL 8.2 renamed the statement and 8.4 removed the old name;
+	 * MariaDB (version 10 and up) keeps it. */
+	const char *q = strstr(mysql_get_server_info(m), "MariaDB") == NULL &&
+		mysql_get_server_version(m) >= 80200 ?
+	    "SHOW BINARY LOG STATUS" :
+	    "SHOW MASTER STATUS";
 
-	row = first_row(m, "SHOW MASTER STATUS", &res, err, errlen);
+	row = first_row(m, q, &res, err, errlen);
 	if (row == NULL || row[0] == NULL || row[1] == NULL) {
 		mysql_free_result(res);
 		if (row != NULL)
