@@ -341,9 +341,14 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 		next = d->next_pos;
 		if (b2a_decoder_event(d, ev, len, pos, &io, err, errlen) ==
 		    -1) {
-			if (io)
+			if (io) {
 				cdc_epipe_check(errno); /* silent 141 */
-			return io ? EX_IOERR : EX_DATAERR;
+				return EX_IOERR;
+			}
+			/* A schema lookup's server error, or its lost
+			 * connection (-1: reconnect), is not the binlog's. */
+			rc = d->lookup != NULL ? b2a_lookup_code(d->lookup) : 0;
+			return rc != 0 ? rc : EX_DATAERR;
 		}
 		/* An artificial event (the format description a dump
 		 * starts with) is not in the binlog at this position. */
@@ -407,8 +412,9 @@ parse_start(const char *s, char *file, size_t filelen, uint64_t *pos,
 	    "FILE:POS, binlog:FILE:POS, a MariaDB GTID list or 'end'", s);
 }
 
-int
-b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
+/* b2a_live_run() with the decoder set up. */
+static int
+replicate(struct b2a_decoder *d, const struct b2a_live *l)
 {
 	char err[CDC_ERRLEN], file[512], gtid[512], end_file[512] = "";
 	uint64_t pos, end_pos = 0;
@@ -514,4 +520,18 @@ b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
 		sleep_ms(backoff);
 		backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 	}
+}
+
+int
+b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
+{
+	int rc;
+
+	/* Table maps without column names get them from the server. */
+	if (!l->no_schema_lookup)
+		d->lookup = b2a_lookup_new(l);
+	rc = replicate(d, l);
+	b2a_lookup_free(d->lookup);
+	d->lookup = NULL;
+	return rc;
 }
