@@ -162,6 +162,7 @@ struct b2a_table {
 	int *pk; /* column indexes in key order */
 	size_t npk;
 	int named; /* column names came from the table map */
+	int signedness; /* so did is_unsigned (SIGNEDNESS metadata) */
 	int skip;  /* filtered out: its rows are not emitted */
 	char *topic;
 	char *key_schema, *value_schema, *partial_schema;
@@ -236,6 +237,9 @@ struct b2a_table *b2a_table_parse(const uint8_t *p, size_t n,
     int id6, int mariadb, const struct b2a_options *o, int *rule, char *err,
     size_t errlen);
 void b2a_table_free(struct b2a_table *t);
+/* Undoes b2a_table_finish(), keeping what a table map fills in, so that
+ * columns can be completed (schemalookup.c) and the table finished again. */
+void b2a_table_unfinish(struct b2a_table *t);
 /* Completes a table whose columns are filled in as a table map fills them
  * (type, meta, nullable, is_unsigned, collation, name, symbols; key and pk):
  * kinds, column rules, MySQL type texts, Avro names, topic, schemas and

@@ -29,6 +29,10 @@ struct b2a_decoder {
 	/* Tables by id (table ids are unique within a server's run). */
 	struct b2a_table **tables;
 	size_t ntables;
+	/* Live mode: names the columns of table maps without names from
+	 * information_schema (schemalookup.c); NULL offline. */
+	struct b2a_lookup *lookup;
+	uint64_t ddls; /* DDL statements decoded, which may change tables */
 
 	/* The open transaction. */
 	int in_trx;
@@ -76,6 +80,12 @@ int b2a_emit_read(struct b2a_decoder *d, struct b2a_table *t,
     char *err, size_t errlen);
 /* event.c: opens a transaction if none is open. */
 void b2a_trx_begin(struct b2a_decoder *d);
+/* schemalookup.c: completes table map t, which has no column names, from
+ * information_schema. Returns 0 when done (t finished again), 1 when the
+ * table is not there to ask (its columns keep their positional names), or
+ * -1 with err set: b2a_lookup_code() says how to exit. */
+int b2a_lookup_table(struct b2a_lookup *k, struct b2a_decoder *d,
+    struct b2a_table *t, char *err, size_t errlen);
 /* The table of a table id, or NULL. */
 struct b2a_table *b2a_table_get(struct b2a_decoder *d, uint64_t id);
 

@@ -397,6 +397,7 @@ query_event(struct b2a_decoder *d, int type, const uint8_t *p, size_t n,
 		 * a transaction of its own unless a BEGIN opened one. */
 		int own = !d->explicit_trx;
 
+		d->ddls++;
 		b2a_trx_begin(d);
 		memset(&f, 0, sizeof(f));
 		f.kind = CDC_FRAME_DDL;
@@ -715,7 +716,7 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 {
 	struct b2a_table *t;
 	char uuid[37];
-	int rule;
+	int rule, rc;
 
 	(void)ev;
 	(void)len;
@@ -741,7 +742,14 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 			return -1;
 		}
 		t->skip = !b2a_table_wanted(&d->o, t->db, t->name);
-		if (!t->named && !t->skip && !warned_unnamed(d, t))
+		rc = 1;
+		if (!t->named && !t->skip && d->lookup != NULL)
+			rc = b2a_lookup_table(d->lookup, d, t, err, errlen);
+		if (rc == -1) {
+			b2a_table_free(t);
+			return -1;
+		}
+		if (rc == 1 && !t->named && !t->skip && !warned_unnamed(d, t))
 			cdc_warn("%s:%" PRIu64 ": table '%s.%s' has no column "
 			    "names in the binlog (binlog_row_metadata=FULL "
 			    "is off): columns named by position",

@@ -396,9 +396,14 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 		next = d->next_pos;
 		if (b2a_decoder_event(d, ev, len, pos, &io, err, errlen) ==
 		    -1) {
-			if (io)
+			if (io) {
 				cdc_epipe_check(errno); /* silent 141 */
-			return io ? EX_IOERR : b2a_decoder_failure(d);
+				return EX_IOERR;
+			}
+			/* A schema lookup's server error, or its lost
+			 * connection (-1: reconnect), is not the binlog's. */
+			rc = d->lookup != NULL ? b2a_lookup_code(d->lookup) : 0;
+			return rc != 0 ? rc : b2a_decoder_failure(d);
 		}
 		if (start != NULL && ev[4] == EV_PREVIOUS_GTIDS)
 			b2a_gtid_add_set(&d->gtids, start);
@@ -528,7 +533,12 @@ b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
 	int rc;
 
 	b2a_gtid_init(&mysql);
+	/* Table maps without column names get them from the server. */
+	if (!l->no_schema_lookup)
+		d->lookup = b2a_lookup_new(l);
 	rc = replicate(d, l, &mysql);
+	b2a_lookup_free(d->lookup);
+	d->lookup = NULL;
 	b2a_gtid_clear(&mysql);
 	return rc;
 }
@@ -655,3 +665,4 @@ replicate(struct b2a_decoder *d, const struct b2a_live *l,
 		backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 	}
 }
+

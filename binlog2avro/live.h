@@ -19,6 +19,7 @@ struct b2a_live {
 	const char *tls_ca;
 	int snapshot;           /* B2A_SNAPSHOT_* (snapshot.c) */
 	int64_t snapshot_chunk; /* rows per snapshot chunk */
+	int no_schema_lookup; /* table maps without names: by position */
 };
 
 enum { B2A_SNAPSHOT_INITIAL, B2A_SNAPSHOT_NEVER, B2A_SNAPSHOT_ONLY };
@@ -36,6 +37,18 @@ struct st_mysql *b2a_live_connect(const struct b2a_live *l,
  * snapshot's binlog position with b2a_live_run() (unless only a snapshot is
  * wanted). Returns an exit code. */
 int b2a_snapshot_run(struct b2a_decoder *d, const struct b2a_live *l);
+
+/* The information_schema lookup of live replication (schemalookup.c):
+ * connects lazily, on a connection of its own, with l's settings (l must
+ * outlive it). Free with b2a_lookup_free(). */
+struct b2a_lookup *b2a_lookup_new(const struct b2a_live *l);
+void b2a_lookup_free(struct b2a_lookup *k);
+/* The exit code for the last failure of b2a_lookup_table(): EX_DATAERR
+ * (the table disagrees with its table map), 1 (a server error),
+ * EX_UNAVAILABLE (the server unreachable after the retries), or -1 (the
+ * connection lost: reconnecting may help); 0 when the last call did not
+ * fail. */
+int b2a_lookup_code(const struct b2a_lookup *k);
 
 /* Replicates until stopped, the end (stop_at_end) or a fatal error;
  * returns an exit code. */

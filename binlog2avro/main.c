@@ -75,6 +75,10 @@ usage(FILE *f)
 	    "  -b, --heartbeat MS          heartbeat interval while idle "
 	    "(default 1000)\n"
 	    "  -r, --retries N             reconnect attempts (default 10)\n"
+	    "  -N, --no-schema-lookup      table maps without column names: "
+	    "name them by\n"
+	    "                              position, not from "
+	    "information_schema\n"
 	    "  -L, --tls / -C, --tls-ca FILE / -Y, --tls-verify\n"
 	    "Files and common options:\n"
 	    "  -I, --include PATTERN       only tables whose db.table matches "
@@ -199,6 +203,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"host", required_argument, NULL, 'H'},
 	    {"include", required_argument, NULL, 'I'},
 	    {"log-time", no_argument, NULL, 'T'},
+	    {"no-schema-lookup", no_argument, NULL, 'N'},
 	    {"no-tombstones", no_argument, NULL, 'n'},
 	    {"password-file", required_argument, NULL, 'W'},
 	    {"port", required_argument, NULL, 'P'},
@@ -246,7 +251,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	o->b.stop_time = -1;
 	o->b.hold_limit = 8 << 20;
 	while ((c = getopt_long(argc, argv,
-		    "a:b:B:C:efhH:i:I:j:k:K:LnP:p:qr:s:S:t:TuU:vVW:X:YZ:",
+		    "a:b:B:C:efhH:i:I:j:k:K:LnNP:p:qr:s:S:t:TuU:vVW:X:YZ:",
 		    longopts,
 		    NULL)) != -1) {
 		switch (c) {
@@ -344,6 +349,9 @@ opts_parse(struct opts *o, int argc, char *argv[])
 		case 'n':
 			o->b.no_tombstones = 1;
 			break;
+		case 'N':
+			o->live.no_schema_lookup = 1;
+			break;
 		case 'S':
 			o->live.socket = optarg;
 			break;
@@ -424,6 +432,11 @@ opts_parse(struct opts *o, int argc, char *argv[])
 				 o->live.stop_at_end)) {
 		cdc_error("cannot use --host, --start or --stop-at-end with "
 			  "binlog files");
+		return -1;
+	}
+	if (o->nfiles > 0 && o->live.no_schema_lookup) {
+		cdc_error("cannot use --no-schema-lookup with binlog files: "
+			  "they name columns by position already");
 		return -1;
 	}
 	if (o->nfiles > 0 && o->snapshot_given) {

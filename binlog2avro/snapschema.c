@@ -2,7 +2,9 @@
  * binlog table map would describe it, read from information_schema
  * (COLUMNS, COLLATIONS, SHOW INDEX) with tablemap.c's conventions for
  * types and metadata, then completed by b2a_table_finish() so that the
- * schemas are those of the binlog path, byte for byte. */
+ * schemas are those of the binlog path, byte for byte. Live replication
+ * reads the same to name the columns of table maps without names
+ * (schemalookup.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,8 +269,9 @@ column_type(struct b2a_column *c, struct b2a_snapcol *k, MYSQL_ROW r,
 		c->collation = 63;
 		k->cast_bytes = c->meta;
 	} else {
-		return cdc_err(err, errlen, "column '%s' has type %s, which a "
-		    "snapshot cannot read", c->name, ct);
+		return cdc_err(err, errlen, "column '%s' has type %s, which "
+		    "binlog2avro cannot read from information_schema",
+		    c->name, ct);
 	}
 	character = 0;
 charset:
@@ -404,9 +407,9 @@ primary_key(MYSQL *m, struct b2a_table *t, char *err, size_t errlen)
 }
 
 int
-b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
-    const char *name, struct b2a_table **tp, struct b2a_snapcol **colsp,
-    char *err, size_t errlen)
+b2a_schema_read(MYSQL *m, const char *db, const char *name,
+    struct b2a_table **tp, struct b2a_snapcol **colsp, char *err,
+    size_t errlen)
 {
 	struct cdc_buf q;
 	MYSQL_RES *res;
@@ -455,6 +458,7 @@ b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
 		c->name = cdc_xstrdup(r[0]);
 		c->collation = -1;
 		c->nullable = r[3] != NULL && strcmp(r[3], "YES") == 0;
+		cols[i].column_type = cdc_xstrdup(r[2]);
 		rc = column_type(c, &cols[i], r, len, err, errlen) == 0 ? OK :
 									FAIL;
 		if (rc == OK && (c->type == MT_ENUM || c->type == MT_SET))
@@ -464,16 +468,6 @@ b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
 	mysql_free_result(res);
 	if (rc == OK && t->ncols > 0)
 		rc = primary_key(m, t, err, errlen);
-	if (rc == OK && t->ncols > 0) {
-		switch (b2a_table_finish(t, o, err, errlen)) {
-		case -1:
-			rc = FAIL;
-			break;
-		case -2:
-			rc = SNAP_CONFIG;
-			break;
-		}
-	}
 	if (rc != OK || t->ncols == 0) {
 		b2a_snapcols_free(cols, t->ncols);
 		b2a_table_free(t);
@@ -484,6 +478,26 @@ b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
 	return OK;
 }
 
+int
+b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
+    const char *name, struct b2a_table **tp, struct b2a_snapcol **colsp,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	rc = b2a_schema_read(m, db, name, tp, colsp, err, errlen);
+	if (rc != OK || *tp == NULL)
+		return rc;
+	rc = b2a_table_finish(*tp, o, err, errlen);
+	if (rc != 0) {
+		b2a_snapcols_free(*colsp, (*tp)->ncols);
+		b2a_table_free(*tp);
+		*tp = NULL;
+		*colsp = NULL;
+		return rc == -2 ? SNAP_CONFIG : FAIL;
+	}
+	return OK;
+}
 
 void
 b2a_snapcols_free(struct b2a_snapcol *c, size_t n)
@@ -493,6 +507,7 @@ b2a_snapcols_free(struct b2a_snapcol *c, size_t n)
 	for (i = 0; c != NULL && i < n; i++) {
 		free(c[i].charset);
 		free(c[i].collation);
+		free(c[i].column_type);
 	}
 	free(c);
 }

@@ -1,5 +1,6 @@
-/* Internal to the snapshot (snapshot.c, snapschema.c): SQL helpers and the
- * tables as information_schema describes them. */
+/* Internal to the snapshot (snapshot.c, snapschema.c) and the live
+ * schema lookup (schemalookup.c): SQL helpers and the tables as
+ * information_schema describes them. */
 #ifndef B2A_SNAPSQL_H
 #define B2A_SNAPSQL_H
 
@@ -27,6 +28,7 @@ enum {
 struct b2a_snapcol {
 	char *charset, *collation; /* text columns: compared in these */
 	int cast_bytes; /* MariaDB's UUID, INET4, INET6: read as BINARY(n) */
+	char *column_type; /* COLUMN_TYPE, for messages */
 };
 
 /* Whether server error e calls for a new snapshot (SNAP_RETRY). */
@@ -45,10 +47,17 @@ void b2a_sql_table(struct cdc_buf *b, const char *db, const char *name);
 /* b's bytes as a C string (a NUL after them, not counted). */
 char *b2a_sql_str(struct cdc_buf *b);
 
-/* Table db.name as its binlog table map would describe it, finished with
- * b2a_table_finish(); *colsp gets a struct b2a_snapcol per column. Both are
- * NULL when the table is gone. The caller frees with b2a_table_free() and
+/* Table db.name as its binlog table map would describe it: the columns'
+ * type, meta, nullable, is_unsigned, collation, name and symbols, and the
+ * key, not yet finished; *colsp gets a struct b2a_snapcol per column. Both
+ * are NULL when the table is gone (or not visible to the user). m's
+ * session has utf8mb4 names and binary results (ENUM/SET values in their
+ * column's charset). The caller frees with b2a_table_free() and
  * b2a_snapcols_free(). */
+int b2a_schema_read(MYSQL *m, const char *db, const char *name,
+    struct b2a_table **tp, struct b2a_snapcol **colsp, char *err,
+    size_t errlen);
+/* The same, finished with b2a_table_finish(). */
 int b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
     const char *name, struct b2a_table **tp, struct b2a_snapcol **colsp,
     char *err, size_t errlen);

@@ -60,6 +60,28 @@ b2a_table_free(struct b2a_table *t)
 	free(t);
 }
 
+void
+b2a_table_unfinish(struct b2a_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++) {
+		free(t->cols[i].avro);
+		free(t->cols[i].cdc_type);
+		t->cols[i].avro = t->cols[i].cdc_type = NULL;
+		t->cols[i].kind = K_INT;
+		t->cols[i].zero_date_null = t->cols[i].convert = 0;
+		t->cols[i].rule = R_KEEP;
+	}
+	t->rules = NULL;
+	free(t->topic);
+	free(t->key_schema);
+	free(t->value_schema);
+	free(t->partial_schema);
+	t->topic = t->key_schema = t->value_schema = t->partial_schema = NULL;
+	t->key_fp = t->value_fp = t->partial_fp = 0;
+}
+
 /* Bytes of type metadata each column type has in the table map. */
 static int
 meta_size(uint8_t type)
@@ -474,6 +496,7 @@ read_optional(struct b2a_table *t, const uint8_t *p, const uint8_t *end,
 				if (is_numeric(t->cols[i].type))
 					t->cols[i].is_unsigned =
 					    bit_at(q, (size_t)len, k++);
+			t->signedness = 1;
 			break;
 		case OM_DEFAULT_CHARSET:
 		case OM_COLUMN_CHARSET:
