@@ -88,6 +88,23 @@ done
 $PY "$HERE/b2a_infoschema.py" same "$TNAME" "$b1 $b2 $b3 $b4" \
 	0="$T/full.json" 1="$T/minimal.json" 2="$T/nolog.json" || true
 
+# Column rules apply to the names information_schema gives: a run with
+# rules from the FULL phase on equals one from the NO_LOG phase.
+RULES=(--exclude-column "$DB.t_int.bigint*" --hash-column "$DB.t_str.id"
+	--hash-column "$DB.t_str.c" --hash-column "$DB.t_comp.b")
+for run in full:"$b1" nolog:"$b3"; do
+	name=${run%%:*}-rules
+	rc=0
+	CDC_MASK_SALT=t1009 b2a --start "${run#*:}" --stop-at-end "${RULES[@]}" \
+		>"$T/$name.avro" 2>"$T/$name.err" || rc=$?
+	check_eq "live with column rules from the ${name%-rules} phase (exit)$(grep error: "$T/$name.err" | head -n 1)" "$rc" 0
+	"$BIN/streamcat" "$T/$name.avro" >"$T/$name.json"
+done
+check_eq "the rules' schemas say what they masked" \
+	"$(grep -c '"cdc.masked":"sha256"' "$T/nolog-rules.json" | sed 's/^0$/none/;s/^[1-9][0-9]*$/some/')" some
+$PY "$HERE/b2a_infoschema.py" same "$TNAME: with column rules" "$b1 $b2 $b3 $b4" \
+	0="$T/full-rules.json" 2="$T/nolog-rules.json" || true
+
 # information_schema asked once per table and phase (TRUNCATE, a DDL,
 # comes between the phases), not per transaction; DDL of other sessions on
 # the shared server can add a few reads.
