@@ -263,6 +263,13 @@ classify(struct b2a_column *c, char *err, size_t errlen)
 	size_t i;
 	static const char *blobs[] = {"tiny", "", "medium", "long"};
 
+	/* Fractional seconds have at most 6 digits; more is a corrupt table
+	 * map, and would overrun the decoders' digit buffers. */
+	if ((c->type == MT_TIME2 || c->type == MT_DATETIME2 ||
+		c->type == MT_TIMESTAMP2) &&
+	    fsp > 6)
+		return cdc_err(err, errlen, "column '%s': fractional seconds "
+		    "precision %d (at most 6)", c->name, fsp);
 	cdc_buf_init(&t);
 	switch (c->type) {
 	case MT_TINY:

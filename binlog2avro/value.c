@@ -441,6 +441,11 @@ b2a_value(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
 			d = (int64_t)(u / 1000000 % 100);
 			mo = (int64_t)(u / 100000000 % 100);
 			y = (int64_t)(u / 10000000000ULL);
+			if (y > 9999 || mo > 12 || d > 31 || h > 23 ||
+			    mi > 59 || sec > 59)
+				return cdc_err(err, errlen, "column '%s': "
+				    "invalid DATETIME %llu", c->name,
+				    (unsigned long long)u);
 		} else {
 			int64_t ip, ymd, ym, hms;
 

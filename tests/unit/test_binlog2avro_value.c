@@ -211,6 +211,27 @@ main(void)
 	check_file = "test_binlog2avro_value";
 	cdc_buf_init(&out);
 
+	/* The old DATETIME: a decimal YYYYMMDDhhmmss in 8 bytes; fields out
+	 * of range are corrupt (found by make fuzz: a huge year overflowed
+	 * the microsecond arithmetic). */
+	{
+		struct b2a_column c = col(MT_DATETIME, 0, 0, 0);
+		uint64_t v;
+
+		c.kind = K_DATETIME_MS;
+		v = 20240229123456ULL;
+		cdc_put_le64(b, v);
+		CHECK("old datetime 2024-02-29 12:34:56", dec(c, b, 8) &&
+			long_is(0, 1709210096000LL));
+		v = 18446744073709551615ULL;
+		cdc_put_le64(b, v);
+		CHECK("old datetime with a year past 9999 is refused",
+		    !dec(c, b, 8) && strstr(err, "invalid DATETIME") != NULL);
+		v = 20241301000000ULL;
+		cdc_put_le64(b, v);
+		CHECK("old datetime month 13 is refused", !dec(c, b, 8));
+	}
+
 	/* Integers. */
 	CHECK("tinyint -128", dec(col(MT_TINY, 0, 0, 0), "\x80", 1) &&
 	    long_is(0, -128));
