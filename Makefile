@@ -126,3 +126,7 @@ fuzz:
 
 .PHONY: all check test deps demo clean fuzz
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Archives and test objects are only prerequisites, which make would delete
+# as intermediates after each run (and then rebuild every time): keep them.
+.SECONDARY:
