@@ -59,32 +59,6 @@ usage(FILE *f)
 	    "78 bad environment or property.\n");
 }
 
-static int
-num(const char *name, const char *s, int64_t min, int64_t max, int64_t *out)
-{
-	char err[CDC_ERRLEN];
-
-	if (cdc_parse_int(name, s, min, max, out, err, sizeof(err)) == -1) {
-		cdc_error("%s", err);
-		return -1;
-	}
-	return 0;
-}
-
-static char *
-topic_name(const char *flag, const char *prefix, const char *suffix)
-{
-	size_t n;
-	char *s;
-
-	if (flag != NULL)
-		return cdc_xstrdup(flag);
-	n = strlen(prefix) + strlen(suffix) + 2;
-	s = cdc_xmalloc(n);
-	snprintf(s, n, "%s.%s", prefix, suffix);
-	return s;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -143,7 +117,7 @@ main(int argc, char *argv[])
 			o.ack_path = optarg;
 			break;
 		case 'a':
-			if (num("--ack-fd", optarg, 0, 1 << 20, &v) == -1)
+			if (cdc_opt_int("--ack-fd", optarg, 0, 1 << 20, &v) == -1)
 				goto usage;
 			o.ack_fd = (int)v;
 			break;
@@ -161,17 +135,17 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return cdc_stdout_close(0);
 		case 'I':
-			if (num("--txn-interval", optarg, 1, 3600000,
+			if (cdc_opt_int("--txn-interval", optarg, 1, 3600000,
 				&o.txn_ms) == -1)
 				goto usage;
 			break;
 		case 'l':
-			if (num("--linger", optarg, 0, 60000, &o.linger_ms) ==
+			if (cdc_opt_int("--linger", optarg, 0, 60000, &o.linger_ms) ==
 			    -1)
 				goto usage;
 			break;
 		case 'M':
-			if (num("--txn-max-changes", optarg, 1, 100000000,
+			if (cdc_opt_int("--txn-max-changes", optarg, 1, 100000000,
 				&o.txn_changes) == -1)
 				goto usage;
 			break;
@@ -182,7 +156,7 @@ main(int argc, char *argv[])
 			offsets_flag = optarg;
 			break;
 		case 'P':
-			if (num("--partitions", optarg, 1, 100000,
+			if (cdc_opt_int("--partitions", optarg, 1, 100000,
 				&o.partitions) == -1)
 				goto usage;
 			break;
@@ -190,7 +164,7 @@ main(int argc, char *argv[])
 			o.prefix = optarg;
 			break;
 		case 'Q':
-			if (num("--queue-kbytes", optarg, 1024, 2097151,
+			if (cdc_opt_int("--queue-kbytes", optarg, 1024, 2097151,
 				&o.queue_kb) == -1)
 				goto usage;
 			break;
@@ -201,7 +175,7 @@ main(int argc, char *argv[])
 			o.resume = 1;
 			break;
 		case 'r':
-			if (num("--replication-factor", optarg, 1, 100,
+			if (cdc_opt_int("--replication-factor", optarg, 1, 100,
 				&o.replication) == -1)
 				goto usage;
 			break;
@@ -225,7 +199,7 @@ main(int argc, char *argv[])
 			free(o.props);
 			return cdc_stdout_close(0);
 		case 'w':
-			if (num("--timeout", optarg, 1, 86400, &o.timeout_s) ==
+			if (cdc_opt_int("--timeout", optarg, 1, 86400, &o.timeout_s) ==
 			    -1)
 				goto usage;
 			break;
@@ -289,9 +263,9 @@ main(int argc, char *argv[])
 		cdc_error("--resume-position needs --transactional-id");
 		goto usage;
 	}
-	o.schema_topic = topic_name(schema_flag, o.prefix, "schemas");
-	o.offsets_topic = topic_name(offsets_flag, o.prefix, "offsets");
-	o.ddl_topic = topic_name(ddl_flag, o.prefix, "ddl");
+	o.schema_topic = cdc_kafka_topic(schema_flag, o.prefix, "schemas");
+	o.offsets_topic = cdc_kafka_topic(offsets_flag, o.prefix, "offsets");
+	o.ddl_topic = cdc_kafka_topic(ddl_flag, o.prefix, "ddl");
 
 	/* Check the properties once before touching the network. */
 	{

@@ -66,6 +66,11 @@ struct b2a_decoder {
 	int rule_error; /* a column rule cannot apply: exit 78 */
 };
 
+/* event.c: MariaDB's compressed query and rows bodies (a header byte whose
+ * low bits count the length bytes, the length big-endian, zlib data) into
+ * out; -1 with err naming what on corrupt data. */
+int b2a_maria_uncompress(const uint8_t *p, size_t n, struct cdc_buf *out,
+    const char *what, char *err, size_t errlen);
 /* rows.c: a rows event's body (after the common header). */
 int b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
     size_t n, char *err, size_t errlen);

@@ -297,32 +297,33 @@ word_is(const uint8_t *q, size_t n, const char *w)
 	    (n == k || !isalnum(q[k]));
 }
 
-/* MariaDB's QUERY_COMPRESSED: a header byte, the length, zlib data. */
-static int
-uncompress_query(const uint8_t *p, size_t n, struct cdc_buf *out, char *err,
-    size_t errlen)
+int
+b2a_maria_uncompress(const uint8_t *p, size_t n, struct cdc_buf *out,
+    const char *what, char *err, size_t errlen)
 {
 	int lenbytes;
 	uint64_t len;
 	uLongf outlen;
 
 	if (n < 1)
-		return cdc_err(err, errlen, "empty compressed query");
+		return cdc_err(err, errlen, "empty compressed %s", what);
 	lenbytes = p[0] & 0x07;
 	if (lenbytes < 1 || lenbytes > 4 || n - 1 < (size_t)lenbytes)
-		return cdc_err(err, errlen, "bad compressed query header");
+		return cdc_err(err, errlen, "bad compressed %s header", what);
 	len = b2a_be(p + 1, lenbytes);
+	p += 1 + lenbytes;
+	n -= 1 + (size_t)lenbytes;
 	/* deflate expands at most 1032:1: a larger claim is corrupt, and
 	 * must not become a multi-gigabyte allocation. */
 	if (len > (uint64_t)n * 1032 + 64)
-		return cdc_err(err, errlen, "compressed query claims %llu "
-		    "bytes from %zu: corrupt", (unsigned long long)len, n);
+		return cdc_err(err, errlen, "compressed %s claims %llu bytes "
+		    "from %zu: corrupt", what, (unsigned long long)len, n);
 	outlen = (uLongf)len;
 	out->len = 0;
-	if (uncompress(cdc_buf_reserve(out, (size_t)len + 1), &outlen,
-		p + 1 + lenbytes, (uLong)(n - 1 - (size_t)lenbytes)) != Z_OK ||
+	if (uncompress(cdc_buf_reserve(out, (size_t)len + 1), &outlen, p,
+		(uLong)n) != Z_OK ||
 	    outlen != len)
-		return cdc_err(err, errlen, "corrupt compressed query");
+		return cdc_err(err, errlen, "corrupt compressed %s", what);
 	out->len = (size_t)len;
 	return 0;
 }
@@ -349,7 +350,8 @@ query_event(struct b2a_decoder *d, int type, const uint8_t *p, size_t n,
 	qn = n - (size_t)(q - p);
 	cdc_buf_init(&qb);
 	if (type == EV_MARIA_QUERY_COMPRESSED) {
-		if (uncompress_query(q, qn, &qb, err, errlen) == -1) {
+		if (b2a_maria_uncompress(q, qn, &qb, "query", err, errlen) ==
+		    -1) {
 			cdc_buf_fini(&qb);
 			return -1;
 		}

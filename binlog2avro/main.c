@@ -234,7 +234,6 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"mask-salt-file", required_argument, NULL, OPT_SALT_FILE},
 	    {NULL, 0, NULL, 0},
 	};
-	char err[CDC_ERRLEN];
 	int64_t n;
 	int c;
 
@@ -270,19 +269,16 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			o->snapshot_given = 1;
 			break;
 		case 'K':
-			if (cdc_parse_int("--snapshot-chunk", optarg, 1,
-				100000000, &o->live.snapshot_chunk, err,
-				sizeof(err)) == -1) {
-				cdc_error("%s", err);
+			if (cdc_opt_int("--snapshot-chunk", optarg, 1,
+				100000000, &o->live.snapshot_chunk) == -1)
 				return -1;
-			}
 			o->snapshot_given = 1;
 			break;
 		case 'b':
 		case 'i':
 		case 'P':
 		case 'r':
-			if (cdc_parse_int(c == 'b' ? "--heartbeat" :
+			if (cdc_opt_int(c == 'b' ? "--heartbeat" :
 				    c == 'i'   ? "--server-id" :
 				    c == 'P'   ? "--port" :
 						 "--retries",
@@ -290,10 +286,8 @@ opts_parse(struct opts *o, int argc, char *argv[])
 				c == 'P' ? 65535 :
 				c == 'i' ? 4294967295LL :
 					   100000000,
-				&n, err, sizeof(err)) == -1) {
-				cdc_error("%s", err);
+				&n) == -1)
 				return -1;
-			}
 			if (c == 'b')
 				o->live.heartbeat_ms = n;
 			else if (c == 'i')
@@ -373,15 +367,12 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			exit(cdc_stdout_close(0));
 		case 'j':
 		case 'k':
-			if (cdc_parse_int(c == 'j' ? "--start-position" :
+			if (cdc_opt_int(c == 'j' ? "--start-position" :
 						     "--stop-position",
 				optarg, 4, INT64_MAX,
 				c == 'j' ? &o->b.start_position :
-					   &o->b.stop_position,
-				err, sizeof(err)) == -1) {
-				cdc_error("%s", err);
+					   &o->b.stop_position) == -1)
 				return -1;
-			}
 			break;
 		case 'p':
 			o->b.prefix = optarg;
@@ -479,20 +470,15 @@ opts_finish(struct opts *o)
 	if (l->user == NULL)
 		l->user = "root";
 	if (l->port == 0 && (v = cdc_getenv("CDC_MYSQL_PORT")) != NULL) {
-		if (cdc_parse_int("CDC_MYSQL_PORT", v, 1, 65535, &n, err,
-			sizeof(err)) == -1) {
-			cdc_error("%s", err);
+		if (cdc_opt_int("CDC_MYSQL_PORT", v, 1, 65535, &n) == -1)
 			return EX_CONFIG;
-		}
 		l->port = (int)n;
 	}
 	if (l->server_id == 0 &&
 	    (v = cdc_getenv("CDC_MYSQL_SERVER_ID")) != NULL) {
-		if (cdc_parse_int("CDC_MYSQL_SERVER_ID", v, 1, 4294967295LL,
-			&n, err, sizeof(err)) == -1) {
-			cdc_error("%s", err);
+		if (cdc_opt_int("CDC_MYSQL_SERVER_ID", v, 1, 4294967295LL,
+			&n) == -1)
 			return EX_CONFIG;
-		}
 		l->server_id = (uint32_t)n;
 	}
 	if (l->server_id == 0) {

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "avrobin.h"
 #include "decoder.h"
@@ -467,36 +466,6 @@ row_version(struct b2a_decoder *d, uint64_t r, int64_t *version, char *err,
 	return 0;
 }
 
-static int
-decompress_rows(const uint8_t *p, const uint8_t *end, struct cdc_buf *out,
-    char *err, size_t errlen)
-{
-	int lenbytes;
-	uint64_t len;
-	uLongf outlen;
-
-	if (p >= end)
-		return cdc_err(err, errlen, "compressed rows event is empty");
-	lenbytes = p[0] & 0x07;
-	if (lenbytes < 1 || lenbytes > 4 || end - p - 1 < lenbytes)
-		return cdc_err(err, errlen, "bad compressed rows header");
-	len = b2a_be(p + 1, lenbytes);
-	p += 1 + lenbytes;
-	/* deflate expands at most 1032:1 (see uncompress_query). */
-	if (len > (uint64_t)(end - p) * 1032 + 64)
-		return cdc_err(err, errlen, "compressed rows event claims %llu "
-		    "bytes from %zu: corrupt", (unsigned long long)len,
-		    (size_t)(end - p));
-	out->len = 0;
-	outlen = (uLongf)len;
-	if (uncompress(cdc_buf_reserve(out, (size_t)len + 1), &outlen, p,
-		(uLong)(end - p)) != Z_OK ||
-	    outlen != len)
-		return cdc_err(err, errlen, "corrupt compressed rows event");
-	out->len = (size_t)len;
-	return 0;
-}
-
 int
 b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
     size_t n, char *err, size_t errlen)
@@ -559,7 +528,8 @@ b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
 		p += bm;
 	}
 	if (compressed) {
-		if (decompress_rows(p, end, &d->tmp, err, errlen) == -1)
+		if (b2a_maria_uncompress(p, (size_t)(end - p), &d->tmp,
+			"rows event", err, errlen) == -1)
 			return -1;
 		p = d->tmp.p;
 		end = d->tmp.p + d->tmp.len;

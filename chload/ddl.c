@@ -36,6 +36,20 @@ qstring(struct cdc_buf *b, const char *s)
 	ch_quote_string(b, s, strlen(s));
 }
 
+/* The statement creating a database's record of source truncations
+ * (table_name, version, at); sql is cleared first. */
+static const char *
+trunc_table_sql(struct cdc_buf *sql, const char *chdb)
+{
+	sql->len = 0;
+	cdc_buf_puts(sql, "CREATE TABLE IF NOT EXISTS ");
+	qident(sql, chdb);
+	cdc_buf_puts(sql, "." TRUNC_TABLE " (`table_name` String, `version` "
+			  "UInt64, `at` DateTime) ENGINE = MergeTree ORDER BY "
+			  "(`table_name`, `version`)");
+	return buf_str(sql);
+}
+
 void
 ddl_names(struct loader *l, struct table *t)
 {
@@ -567,12 +581,7 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
 		goto out;
 	sql.len = 0;
-	cdc_buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ");
-	qident(&sql, t->chdb);
-	cdc_buf_puts(&sql, "." TRUNC_TABLE " (`table_name` String, `version` "
-			   "UInt64, `at` DateTime) ENGINE = MergeTree ORDER BY "
-			   "(`table_name`, `version`)");
-	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+	if ((rc = ddl_exec(l, trunc_table_sql(&sql, t->chdb))) != 0)
 		goto out;
 	if (old == NULL || l->o.dry_run) {
 		sql.len = 0;
@@ -937,12 +946,7 @@ rename_table(struct loader *l, const char *db, const char *name,
 	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
 		goto out;
 	sql.len = 0;
-	cdc_buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ");
-	qident(&sql, b->chdb);
-	cdc_buf_puts(&sql, "." TRUNC_TABLE " (`table_name` String, `version` "
-			   "UInt64, `at` DateTime) ENGINE = MergeTree ORDER BY "
-			   "(`table_name`, `version`)");
-	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
+	if ((rc = ddl_exec(l, trunc_table_sql(&sql, b->chdb))) != 0)
 		goto out;
 	sql.len = 0;
 	cdc_buf_puts(&sql, "INSERT INTO ");

@@ -64,10 +64,7 @@ usage(FILE *f)
 static int
 num(const char *name, const char *s, int64_t min, int64_t max, int64_t *out)
 {
-	char err[CDC_ERRLEN];
-
-	if (cdc_parse_int(name, s, min, max, out, err, sizeof(err)) == -1) {
-		cdc_error("%s", err);
+	if (cdc_opt_int(name, s, min, max, out) == -1) {
 		fprintf(stderr, "try 'chload --help'\n");
 		return -1;
 	}

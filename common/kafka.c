@@ -400,3 +400,17 @@ cdc_kafka_version(void)
 	snprintf(buf, sizeof(buf), "librdkafka %s", rd_kafka_version_str());
 	return buf;
 }
+
+char *
+cdc_kafka_topic(const char *flag, const char *prefix, const char *suffix)
+{
+	size_t n;
+	char *s;
+
+	if (flag != NULL)
+		return cdc_xstrdup(flag);
+	n = strlen(prefix) + strlen(suffix) + 2;
+	s = cdc_xmalloc(n);
+	snprintf(s, n, "%s.%s", prefix, suffix);
+	return s;
+}

@@ -107,5 +107,8 @@ int cdc_kafka_parse_i64(const void *p, size_t len, int64_t *v);
 
 /* "librdkafka 2.0.2" for -V. */
 const char *cdc_kafka_version(void);
+/* A tool topic: flag when given, else PREFIX.SUFFIX (the caller frees). */
+char *cdc_kafka_topic(const char *flag, const char *prefix,
+    const char *suffix);
 
 #endif

@@ -26,6 +26,19 @@ cdc_parse_int(const char *name, const char *s, int64_t min, int64_t max,
 	return 0;
 }
 
+int
+cdc_opt_int(const char *name, const char *s, int64_t min, int64_t max,
+    int64_t *out)
+{
+	char err[CDC_ERRLEN];
+
+	if (cdc_parse_int(name, s, min, max, out, err, sizeof(err)) == -1) {
+		cdc_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 const char *
 cdc_getenv(const char *name)
 {

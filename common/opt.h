@@ -10,6 +10,10 @@
 int cdc_parse_int(const char *name, const char *s, int64_t min, int64_t max,
     int64_t *out, char *err, size_t errlen);
 
+/* cdc_parse_int() for a command line: the message goes to the log. */
+int cdc_opt_int(const char *name, const char *s, int64_t min, int64_t max,
+    int64_t *out);
+
 /* getenv() that treats an empty variable as unset. */
 const char *cdc_getenv(const char *name);
 

@@ -58,32 +58,6 @@ usage(FILE *f)
 	    "stdout closed.\n");
 }
 
-static int
-num(const char *name, const char *s, int64_t min, int64_t max, int64_t *out)
-{
-	char err[CDC_ERRLEN];
-
-	if (cdc_parse_int(name, s, min, max, out, err, sizeof(err)) == -1) {
-		cdc_error("%s", err);
-		return -1;
-	}
-	return 0;
-}
-
-static char *
-topic_name(const char *flag, const char *prefix, const char *suffix)
-{
-	size_t n;
-	char *s;
-
-	if (flag != NULL)
-		return cdc_xstrdup(flag);
-	n = strlen(prefix) + strlen(suffix) + 2;
-	s = cdc_xmalloc(n);
-	snprintf(s, n, "%s.%s", prefix, suffix);
-	return s;
-}
-
 static void
 regex_quote(struct cdc_buf *b, const char *s)
 {
@@ -161,7 +135,7 @@ main(int argc, char *argv[])
 			o.ack_path = optarg;
 			break;
 		case 'a':
-			if (num("--ack-fd", optarg, 0, 1 << 20, &v) == -1)
+			if (cdc_opt_int("--ack-fd", optarg, 0, 1 << 20, &v) == -1)
 				goto usage;
 			o.ack_fd = (int)v;
 			break;
@@ -188,12 +162,12 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return cdc_stdout_close(0);
 		case 'i':
-			if (num("--mark-interval", optarg, 1, 3600000,
+			if (cdc_opt_int("--mark-interval", optarg, 1, 3600000,
 				&o.mark_ms) == -1)
 				goto usage;
 			break;
 		case 'm':
-			if (num("--mark-changes", optarg, 1, 100000000,
+			if (cdc_opt_int("--mark-changes", optarg, 1, 100000000,
 				&o.mark_changes) == -1)
 				goto usage;
 			break;
@@ -207,7 +181,7 @@ main(int argc, char *argv[])
 			schema_flag = optarg;
 			break;
 		case 's':
-			if (num("--schema-timeout", optarg, 0, 86400,
+			if (cdc_opt_int("--schema-timeout", optarg, 0, 86400,
 				&o.schema_timeout_s) == -1)
 				goto usage;
 			break;
@@ -228,7 +202,7 @@ main(int argc, char *argv[])
 			free(o.props);
 			return cdc_stdout_close(0);
 		case 'w':
-			if (num("--timeout", optarg, 1, 86400, &o.timeout_s) ==
+			if (cdc_opt_int("--timeout", optarg, 1, 86400, &o.timeout_s) ==
 			    -1)
 				goto usage;
 			break;
@@ -293,8 +267,8 @@ main(int argc, char *argv[])
 		cdc_error("refusing to write a binary stream to a terminal");
 		goto usage;
 	}
-	o.schema_topic = topic_name(schema_flag, o.prefix, "schemas");
-	o.ddl_topic = topic_name(ddl_flag, o.prefix, "ddl");
+	o.schema_topic = cdc_kafka_topic(schema_flag, o.prefix, "schemas");
+	o.ddl_topic = cdc_kafka_topic(ddl_flag, o.prefix, "ddl");
 	o.default_regex = default_regex(o.prefix, o.ddl_topic);
 	{
 		rd_kafka_conf_t *conf = k2c_conf(&o, err, sizeof(err));

@@ -39,6 +39,28 @@ check_rc() {
 	fi
 }
 
+# check_fails NAME WANT TEXT CMD...: ok when CMD exits WANT saying TEXT.
+check_fails() {
+	local name=$1 want=$2 text=$3 rc=0
+	shift 3
+	"$@" >"$T/check.out" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want" ] && grep -qF -- "$text" "$T/check.out"; then
+		t_ok "$name: exit $want"
+	else
+		t_fail "$name" "exit $rc, want $want saying '$text': $(tail -n 2 "$T/check.out" | tr '\n' ' ')"
+	fi
+}
+
+# binlog_files FIRST LAST: the local server's binlog files from FIRST up to,
+# not including, LAST (names as SHOW MASTER STATUS gives them), one a line.
+binlog_files() {
+	local n=$((10#${1##*.})) suffix=${2##*.}
+	while [ "$n" -lt "$((10#$suffix))" ]; do
+		printf '%s/%s.%0*d\n' "$CDC_MYSQL_BINLOG_DIR" "${1%.*}" "${#suffix}" "$n"
+		n=$((n + 1))
+	done
+}
+
 # check_eq NAME GOT WANT
 check_eq() {
 	if [ "$2" = "$3" ]; then

@@ -45,15 +45,7 @@ t_ok "workload of seed $SEED: $NOPS operations on $DB"
 
 # The closed files from the one made active by the first flush up to the one
 # before the file active after the second.
-files=()
-n=$((10#${first##*.}))
-end=$((10#${last##*.}))
-suffix=${last##*.}
-width=${#suffix}
-while [ "$n" -lt "$end" ]; do
-	files+=("$CDC_MYSQL_BINLOG_DIR/$(printf '%s.%0*d' "${first%.*}" "$width" "$n")")
-	n=$((n + 1))
-done
+mapfile -t files < <(binlog_files "$first" "$last")
 
 # step NAME OUT CMD...: CMD, with stdout in OUT and stderr in OUT.err, exits 0
 step() {

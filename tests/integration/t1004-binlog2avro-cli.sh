@@ -229,13 +229,7 @@ SET timestamp = $((base + 100)); INSERT INTO t VALUES (1, 'one');
 SET timestamp = $((base + 200)); BEGIN; INSERT INTO t VALUES (2, 'two'), (3, 'three'); COMMIT;
 SET timestamp = $((base + 300)); UPDATE t SET v = 'uno' WHERE id = 1;"
 last=$(sql -N -B -e "FLUSH BINARY LOGS; SHOW MASTER STATUS" | cut -f1)
-files=()
-n=$((10#${first##*.}))
-suffix=${last##*.}
-while [ "$n" -lt "$((10#$suffix))" ]; do
-	files+=("$CDC_MYSQL_BINLOG_DIR/$(printf '%s.%0*d' "${first%.*}" "${#suffix}" "$n")")
-	n=$((n + 1))
-done
+mapfile -t files < <(binlog_files "$first" "$last")
 at() { date -u -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 dt() { # NAME WANT OPTION
 	run "$B2A" "$3" "${files[@]}"

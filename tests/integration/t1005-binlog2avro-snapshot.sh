@@ -145,13 +145,7 @@ if [ "$rc" != 0 ]; then
 	t_fail "the all-types workload runs" "exit $rc: $(tail -n 2 "$T/sql.err")"
 	exit 1
 fi
-files=()
-n=$((10#${first##*.}))
-suffix=${last##*.}
-while [ "$n" -lt "$((10#$suffix))" ]; do
-	files+=("$CDC_MYSQL_BINLOG_DIR/$(printf '%s.%0*d' "${first%.*}" "${#suffix}" "$n")")
-	n=$((n + 1))
-done
+mapfile -t files < <(binlog_files "$first" "$last")
 rc=0
 b2a -q "${files[@]}" >"$T/bin.avro" 2>"$T/bin.err" || rc=$?
 check_eq "the binlog of the workload decodes (exit)" "$rc" 0
@@ -395,23 +389,13 @@ fi
 
 # ---- the command line -------------------------------------------------------
 
-expect() {
-	local name=$1 want=$2 text=$3 rc=0
-	shift 3
-	"$BIN/binlog2avro" "$@" >"$T/cli.out" 2>"$T/cli.err" || rc=$?
-	if [ "$rc" = "$want" ] && grep -q -- "$text" "$T/cli.err"; then
-		t_ok "$name: exit $want"
-	else
-		t_fail "$name" "exit $rc (want $want): $(head -n 1 "$T/cli.err")"
-	fi
-}
-expect "--snapshot=sometimes" 64 "invalid --snapshot 'sometimes'" --snapshot=sometimes
-expect "--snapshot with files" 64 "cannot use --snapshot" --snapshot=only "$T/bin.avro"
-expect "--snapshot=only at a binlog position" 64 "cannot start at" --snapshot=only --start end
-expect "--snapshot=never with a snapshot position" 64 "with --snapshot=never" \
+check_fails "--snapshot=sometimes" 64 "invalid --snapshot 'sometimes'" "$BIN/binlog2avro" --snapshot=sometimes
+check_fails "--snapshot with files" 64 "cannot use --snapshot" "$BIN/binlog2avro" --snapshot=only "$T/bin.avro"
+check_fails "--snapshot=only at a binlog position" 64 "cannot start at" "$BIN/binlog2avro" --snapshot=only --start end
+check_fails "--snapshot=never with a snapshot position" 64 "with --snapshot=never" "$BIN/binlog2avro" \
 	--snapshot=never --start "snapshot:x.000001:4;table=a.b;done"
-expect "a malformed snapshot position" 64 "invalid snapshot position" \
+check_fails "a malformed snapshot position" 64 "invalid snapshot position" "$BIN/binlog2avro" \
 	--start "snapshot:x.000001:4;table=ab;done"
-expect "--snapshot-chunk 0" 64 "invalid --snapshot-chunk '0'" --snapshot-chunk 0
-expect "a snapshot position whose binlog is gone" 65 "is not on the server (purged?)" \
+check_fails "--snapshot-chunk 0" 64 "invalid --snapshot-chunk '0'" "$BIN/binlog2avro" --snapshot-chunk 0
+check_fails "a snapshot position whose binlog is gone" 65 "is not on the server (purged?)" "$BIN/binlog2avro" \
 	--start "snapshot:nosuch-bin.000001:4;table=$DB.big;done"

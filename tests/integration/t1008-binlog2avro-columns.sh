@@ -2,8 +2,9 @@
 # binlog2avro's column rules on the local MariaDB: --exclude-column,
 # --hash-column and --mask-column change exactly what they should.
 #  1. a workload (inserts, updates, a key change, deletes, MINIMAL images)
-#     on a table with rules and a table without: every value of every change
-#     is checked against the rows MariaDB held, hashed independently with
+#     on a table with rules and a table without: every masked value in
+#     every change has its rule's form, and the state replayed from the
+#     stream equals the tables with their values hashed independently by
 #     Python's hashlib (SHA-256 of salt and the UTF-8 text or the bytes);
 #     excluded columns are in no schema and no image; the schemas say
 #     cdc.masked; a hashed key column keys the changes by its hash;
@@ -189,8 +190,7 @@ sys.exit(1 if bad or changes == 0 else 0)
 EOF
 check "live: every value and the final state as the rules say" \
 	"$PY" "$T/check.py" "$T/live.json" "$T/u.rows" "$T/k.rows" live
-grep -q '"kind":"change".*"table":"k"' "$T/live.json" &&
-	check_eq "a hashed key column keys k by its hash" \
+check_eq "a hashed key column keys k by its hash" \
 	"$(grep -o '"key":{"a":"[0-9a-f]*","b":1}' "$T/live.json" | head -n 1 | wc -l)" 1
 
 # ---- 2. the snapshot: same schemas, same values -----------------------------
@@ -235,25 +235,16 @@ want=$(printf '%s' "${CDC_MASK_SALT}five@x" | sha256sum | cut -d' ' -f1)
 check_eq "ClickHouse holds the hash" "$got" "$want"
 
 # ---- 5. refusals ------------------------------------------------------------
-# said NAME TEXT: the last check's output has TEXT.
-said() {
-	if grep -qF -- "$2" "$T/check.out"; then
-		t_ok "$1"
-	else
-		t_fail "$1" "$(tail -n 2 "$T/check.out" | tr '\n' ' ')"
-	fi
-}
-check_rc "--exclude-column of a key column exits 78" 78 \
+check_fails "--exclude-column of a key column" 78 \
+	"'$DB.u.id', a primary key column" \
 	b2a --start "$START" --stop-at-end --exclude-column "$DB.u.id"
-said "the refusal names the key column" "'$DB.u.id', a primary key column"
 check_rc "--mask-column of a key column exits 78" 78 \
 	b2a --start "$START" --stop-at-end --mask-column "$DB.k.b"
-check_rc "--hash-column of an INT column exits 78" 78 \
+check_fails "--hash-column of an INT column" 78 "'$DB.u.age', a int column" \
 	b2a --start "$START" --stop-at-end --hash-column "$DB.u.age"
-said "the refusal names the column and its type" "'$DB.u.age', a int column"
 check_rc "--mask-column of a key column in the snapshot exits 78" 78 \
 	b2a --snapshot only --mask-column "$DB.u.id"
 check_rc "--hash-column without a salt exits 64" 64 \
 	env CDC_MASK_SALT= "$BIN/binlog2avro" --hash-column 'x.y.z' /dev/null
-check_rc "a rule on no column changes nothing" 0 \
+check_rc "a rule that matches no column is accepted" 0 \
 	b2a --start "$START" --stop-at-end --exclude-column "$DB.nope.*"

@@ -199,14 +199,7 @@ rc=0
 { cat "$T/edge.sql" "$T/random.sql"; } | sql >"$T/sql.out" 2>"$T/sql.err" || rc=$?
 last=$(active)
 check_eq "the workload runs (seed $SEED, $NOPS operations) $(tail -n 2 "$T/sql.err")" "$rc" 0
-files=()
-n=$((10#${first##*.}))
-end=$((10#${last##*.}))
-suffix=${last##*.}
-while [ "$n" -lt "$end" ]; do
-	files+=("$CDC_MYSQL_BINLOG_DIR/$(printf '%s.%0*d' "${first%.*}" "${#suffix}" "$n")")
-	n=$((n + 1))
-done
+mapfile -t files < <(binlog_files "$first" "$last")
 
 rc=0
 "$BIN/binlog2avro" --include "$LIVE.*" "${files[@]}" >"$T/live.avro" 2>"$T/live.b2a" || rc=$?
