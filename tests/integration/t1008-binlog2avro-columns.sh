@@ -233,6 +233,17 @@ check_eq "ClickHouse has no excluded column" "$cols" "bin doc e email id note ss
 got=$(echo "SELECT email FROM \`${PFX}$DB\`.\`u\` FINAL WHERE id = 5" | ch)
 want=$(printf '%s' "${CDC_MASK_SALT}five@x" | sha256sum | cut -d' ' -f1)
 check_eq "ClickHouse holds the hash" "$got" "$want"
+# docs/binlog2avro.md tells how to compute a hash in MariaDB: it must agree,
+# for a utf8mb4 column (against the stream's) and a latin1 one (against
+# hashlib on its UTF-8 text, which check.py holds the stream to).
+check_eq "MariaDB's SHA2(CONCAT(salt, value)) is the stream's hash" \
+	"$(sql -N -B "$DB" -e "SELECT SHA2(CONCAT('$CDC_MASK_SALT',
+	  CONVERT(email USING utf8mb4)), 256) FROM u WHERE id = 5")" "$got"
+check_eq "for a latin1 column too, with CONVERT(col USING utf8mb4)" \
+	"$(sql -N -B "$DB" -e "SELECT SHA2(CONCAT('$CDC_MASK_SALT',
+	  CONVERT(note USING utf8mb4)), 256) FROM u WHERE id = 1")" \
+	"$("$PY" -c 'import hashlib, os, sys
+print(hashlib.sha256(os.environ["CDC_MASK_SALT"].encode() + "café".encode()).hexdigest())')"
 
 # ---- 5. refusals ------------------------------------------------------------
 check_fails "--exclude-column of a key column" 78 \
