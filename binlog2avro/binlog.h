@@ -275,6 +275,9 @@ int b2a_charset_maxlen(int collation);
 int b2a_to_utf8(int collation, const uint8_t *s, size_t n,
     struct cdc_buf *out, char *err, size_t errlen);
 
+/* The value of a hex digit, or -1 (snappos.c). */
+int b2a_hexval(int c);
+
 /* Little-endian helpers. */
 static inline uint64_t
 b2a_le(const uint8_t *p, int n)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binlog.h"
 #include "gtid.h"
 #include "log.h"
 
@@ -292,12 +293,6 @@ put_le(struct cdc_buf *b, uint64_t v, int n)
 	b->len += (size_t)n;
 }
 
-static int
-hexval(int c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
 /* MySQL orders sids by uuid bytes, then tag (Tsid::operator<): for
  * lowercase "uuid[:tag]" names that is their byte order. */
 static int
@@ -335,7 +330,7 @@ b2a_gtid_encode(const struct b2a_gtid_set *g, struct cdc_buf *out)
 		for (j = 0; j < 16; j++, h += 2) {
 			if (*h == '-')
 				h++;
-			u[j] = (uint8_t)(hexval(h[0]) << 4 | hexval(h[1]));
+			u[j] = (uint8_t)(b2a_hexval(h[0]) << 4 | b2a_hexval(h[1]));
 		}
 		out->len += 16;
 		if (tagged) {

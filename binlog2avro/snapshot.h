@@ -75,7 +75,5 @@ void b2a_snappos_fini(struct b2a_snappos *p);
 
 /* Columns the server sends as integers (snapvalue.c). */
 int b2a_snap_is_int(const struct b2a_column *c);
-/* The value of a hex digit, or -1 (snappos.c). */
-int b2a_hexval(int c);
 
 #endif
