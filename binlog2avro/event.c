@@ -447,6 +447,8 @@ format_description(struct b2a_decoder *d, const uint8_t *ev, size_t len,
 	aware = d->mariadb ? (major > 5 || (major == 5 && minor >= 3)) :
 			     (major > 5 || (major == 5 && minor > 6) ||
 				 (major == 5 && minor == 6 && patch >= 1));
+	if (n < 57 + (aware ? 5u : 0u))
+		return cdc_err(err, errlen, "truncated format description");
 	ntypes = n - 57 - (aware ? 5 : 0);
 	memset(d->posthdr, 0, sizeof(d->posthdr));
 	for (i = 0; i < ntypes && i < 255; i++)

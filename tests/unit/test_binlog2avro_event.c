@@ -185,6 +185,20 @@ main(void)
 	w = cdc_writer_new(fds[1], "test", CDC_CODEC_NULL, err, sizeof(err));
 	d = b2a_decoder_new(&o, w);
 	b2a_decoder_file(d, "mysql-bin.000003");
+	{
+		/* A checksum-aware server's description without room for its
+		 * checksum byte (found by make fuzz: read past the event). */
+		uint8_t b[2 + 50 + 4 + 1];
+
+		memset(b, 0, sizeof(b));
+		put16(b, 4);
+		memcpy(b + 2, "10.11.19-MariaDB-log", 20);
+		b[56] = 19;
+		event(EV_FORMAT_DESCRIPTION, b, sizeof(b));
+		CHECK("a format description too short for its checksum",
+		    feed(d, err, sizeof(err)) == -1 &&
+			strstr(err, "truncated format description") != NULL);
+	}
 	fde();
 	CHECK("format description with CRC32", feed(d, err, sizeof(err)) == 0);
 	table_map();
