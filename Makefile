@@ -7,8 +7,12 @@
 
 CC ?= cc
 PKGS = libmariadb rdkafka avro-c libcurl zlib libzstd jansson libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Asked when make reads this file: `make test` and `make demo` therefore
+# install first (scripts/deps) and build in a second make that asks again;
+# a build whose libraries pkg-config cannot find stops at once, naming them.
+PKG_OK := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
+PKG_CFLAGS := $(if $(PKG_OK),$(shell pkg-config --cflags $(PKGS)))
+PKG_LIBS := $(if $(PKG_OK),$(shell pkg-config --libs $(PKGS)))
 
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-prototypes \
@@ -53,7 +57,7 @@ TEST_TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/
 # bin/ is a link to the binaries of the last build setting, so tests always
 # run what was just built. NOLINK=1 leaves bin/ alone (for a private
 # BUILD=dir; point the tests at it with CDC_BIN=dir/bin).
-all: $(BINS) $(TEST_TOOLS)
+all: pkgcheck $(BINS) $(TEST_TOOLS)
 ifndef NOLINK
 	@ln -sfn $(BUILD)/bin bin
 endif
@@ -61,7 +65,13 @@ endif
 # Unit tests and test tools see the tools' own headers too.
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(TOOL_DIRS:%=-I%)
 
-$(BUILD)/%.o: %.c
+pkgcheck:
+ifndef PKG_OK
+	@echo "make: error: pkg-config cannot find $(PKGS): run scripts/deps (make test and make demo do)" >&2
+	@false
+endif
+
+$(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -93,13 +103,18 @@ $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(TOOL_LIBS) $(LIB)
 check: all $(UNIT_BINS)
 	@tests/run --unit $(UNIT_BINS)
 
-test: deps all $(UNIT_BINS)
+# deps runs first, alone; the build is a new make, which sees the -dev
+# packages that deps has just installed.
+test: deps
+	@$(MAKE) --no-print-directory test-run
+test-run: all $(UNIT_BINS)
 	@tests/run $(UNIT_BINS)
 
 deps:
 	@scripts/deps
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
 clean:
@@ -124,7 +139,7 @@ fuzz:
 	    -max_len=1048576 -rss_limit_mb=1024 \
 	    -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus
 
-.PHONY: all check test deps demo clean fuzz
+.PHONY: all check test test-run deps demo clean fuzz pkgcheck
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # Archives and test objects are only prerequisites, which make would delete
