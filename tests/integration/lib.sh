@@ -7,6 +7,9 @@ set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${CDC_BIN:-$ROOT/bin}
+# The recorded binlogs the tests read, carried by the repository (SOURCES.md
+# there says where each came from).
+FIX=${CDC_FIXTURES:-$ROOT/tests/fixtures/binlog}
 T=$(mktemp -d "${TMPDIR:-/tmp}/cdc-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 TNAME=$(basename "$0" .sh)
@@ -67,6 +70,15 @@ check_eq() {
 		t_ok "$1"
 	else
 		t_fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+# need_fixture PATH: the repository carries its fixtures, so one that is
+# missing is a failure, never a skip.
+need_fixture() {
+	if [ ! -e "$1" ]; then
+		t_fail fixtures "$1 is missing (the repository's tests/fixtures)"
+		exit 1
 	fi
 }
 

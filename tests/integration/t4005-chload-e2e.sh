@@ -3,7 +3,7 @@
 # MariaDB by scripts/cdc-verify (row counts, a checksum per row over every
 # column, each type rendered alike on both sides):
 #
-# 1. The recorded binlogs of ../shared/fixtures/binlog/local-mariadb-10.11.19
+# 1. The recorded binlogs of tests/fixtures/binlog/local-mariadb-10.11.19
 #    (every MariaDB type at its edges, MINIMAL column metadata, MINIMAL and
 #    NOBLOB row images, a keyless table, truncate, drop), loaded in two runs
 #    (files 1-4, then 5-6), against the same statements of the fixture's .sql
@@ -20,7 +20,8 @@ need_stack
 PY=/usr/bin/python3
 SEED=${T4005_SEED:-4005}
 NOPS=${T4005_OPS:-700}
-FX=$ROOT/../shared/fixtures/binlog/local-mariadb-10.11.19
+FX=$FIX/local-mariadb-10.11.19
+need_fixture "$FX/01_row_full_metadata_crc32.sql"
 MYDB=t4x_fx_$$
 LIVE=t4x_e2e_$$
 PFX=t4x_$$_
