@@ -256,6 +256,9 @@ int b2a_columns_rules(struct b2a_table *t, const struct b2a_options *o,
     char *err, size_t errlen);
 /* Rewrites the value of column c, encoded at enc[off..len), by its rule:
  * R_DROP removes it, R_HASH and R_MASK replace a non-null value. */
+/* mask.c: readies --hash-column's SHA-256 with the salt; -1 with err when
+ * libcrypto cannot give SHA-256 (a provider configuration without it). */
+int b2a_hash_init(const uint8_t *salt, size_t n, char *err, size_t errlen);
 void b2a_column_rule_apply(const struct b2a_table *t,
     const struct b2a_column *c, struct cdc_buf *enc, size_t off);
 

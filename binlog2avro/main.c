@@ -138,7 +138,8 @@ add_pattern(char ***v, int *n, char *pattern)
 }
 
 /* The salt of --hash-column: a secret, so from a file or the environment,
- * never argv. Without one, hashes of short values are a dictionary away. */
+ * never argv. Without one, hashes of short values are a dictionary away.
+ * Returns 0, -1 without a salt, -2 when libcrypto has no SHA-256. */
 static int
 read_salt(struct opts *o)
 {
@@ -165,6 +166,12 @@ read_salt(struct opts *o)
 	}
 	o->b.salt = (const uint8_t *)o->salt;
 	o->b.saltlen = strlen(o->salt);
+	/* Before any row: a libcrypto without SHA-256 is a configuration
+	 * error, not an abort in the middle of a stream. */
+	if (b2a_hash_init(o->b.salt, o->b.saltlen, err, sizeof(err)) == -1) {
+		cdc_error("%s", err);
+		return -2;
+	}
 	return 0;
 }
 
@@ -452,8 +459,12 @@ opts_finish(struct opts *o)
 	char err[CDC_ERRLEN];
 	int64_t n;
 
-	if (read_salt(o) == -1)
+	switch (read_salt(o)) {
+	case -1:
 		return EX_USAGE;
+	case -2:
+		return EX_CONFIG;
+	}
 	if (o->nfiles > 0)
 		return 0;
 	if (l->host == NULL)
