@@ -182,6 +182,11 @@ struct b2a_options {
 	int64_t start_time, stop_time; /* seconds, or -1 */
 	size_t hold_limit;
 	int no_tombstones; /* no null-valued change after each delete */
+	/* --include-query: the statement (ANNOTATE_ROWS, ROWS_QUERY) in
+	 * source.query, cut to query_max bytes so that a statement of many
+	 * rows adds at most query_max to each of its changes. */
+	int include_query;
+	size_t query_max;
 	/* --include / --exclude: fnmatch(3) patterns on "db.table". */
 	char **include, **exclude;
 	int ninclude, nexclude;

@@ -38,7 +38,7 @@ RULES=(--exclude-column "$DB.u.age" --exclude-column "$DB.*.secret*"
 	--hash-column "$DB.u.email" --hash-column "$DB.u.bin"
 	--hash-column "$DB.k.a" --mask-column "$DB.u.ssn"
 	--mask-column "$DB.u.doc" --mask-column "$DB.u.e")
-b2a() { "$BIN/binlog2avro" -I "$DB.*" "$@"; }
+b2a() { "$BIN/binlog2avro" -I "$DB.*" --include-query "$@"; }
 master() { sql -N -B -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}'; }
 
 sql <<EOF
