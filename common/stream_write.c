@@ -29,6 +29,10 @@ struct cdc_writer {
 	int unbuffered;
 	uint64_t offset;
 	struct cdc_fpmap announced; /* values unused: a set */
+	/* The last two fingerprints found announced: every change checks its
+	 * key's and value's, and they are nearly always the last ones. */
+	uint64_t recent[2];
+	int nrecent;
 	int holding;
 	size_t hold_limit;
 	struct cdc_buf held; /* held blocks in memory */
@@ -149,7 +153,24 @@ cdc_writer_set_unbuffered(struct cdc_writer *w, int on)
 int
 cdc_writer_announced(const struct cdc_writer *w, uint64_t fp)
 {
+	int i;
+
+	for (i = 0; i < w->nrecent; i++)
+		if (fp == w->recent[i])
+			return 1;
 	return cdc_fpmap_get(&w->announced, fp, NULL) != NULL;
+}
+
+/* Remembers fp, which is announced, as the most recent. */
+static void
+remember(struct cdc_writer *w, uint64_t fp)
+{
+	if (w->nrecent > 0 && fp == w->recent[0])
+		return;
+	w->recent[1] = w->recent[0];
+	w->recent[0] = fp;
+	if (w->nrecent < 2)
+		w->nrecent++;
 }
 
 uint64_t
@@ -159,7 +180,7 @@ cdc_writer_offset(const struct cdc_writer *w)
 }
 
 static int
-check_soe(const struct cdc_writer *w, const char *what,
+check_soe(struct cdc_writer *w, const char *what,
     const struct cdc_slice *s, char *err, size_t errlen)
 {
 	uint64_t fp;
@@ -173,6 +194,7 @@ check_soe(const struct cdc_writer *w, const char *what,
 		return cdc_err(err, errlen,
 		    "change %s uses schema %016llx before it was announced",
 		    what, (unsigned long long)fp);
+	remember(w, fp);
 	return 0;
 }
 
