@@ -673,21 +673,31 @@ compile_col(struct compiler *c, const struct ch_caps *caps, json_t *f,
 	base = map_type(c, caps, f, vt, cl);
 	if (base == NULL)
 		return -1;
-	cl->nullable = cl->br_null >= 0 && cl->keypos == 0 &&
-	    cl->cv != CV_VECTOR && cl->cv != CV_GEOMETRY;
-	if (cl->nullable && starts(base, "LowCardinality(")) {
+	cl->chtype = base;
+	if (cl->br_null >= 0)
+		col_make_nullable(cl);
+	return 0;
+}
+
+int
+col_make_nullable(struct col *cl)
+{
+	char *base = cl->chtype;
+
+	if (cl->nullable || cl->keypos > 0 || cl->cv == CV_VECTOR ||
+	    cl->cv == CV_GEOMETRY)
+		return cl->nullable;
+	cl->nullable = 1;
+	if (starts(base, "LowCardinality(")) {
 		/* LowCardinality cannot be inside Nullable; RowBinary is the
 		 * same for both. */
 		cl->chtype = xprintf("LowCardinality(Nullable(%.*s))",
 		    (int)(strlen(base) - 16), base + 15);
-		free(base);
-	} else if (cl->nullable) {
-		cl->chtype = xprintf("Nullable(%s)", base);
-		free(base);
 	} else {
-		cl->chtype = base;
+		cl->chtype = xprintf("Nullable(%s)", base);
 	}
-	return 0;
+	free(base);
+	return 1;
 }
 
 /* s->key and s->nkey from the columns' key positions. */
