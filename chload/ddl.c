@@ -596,12 +596,16 @@ check_convert(struct loader *l, struct table *t, const struct col *c,
 		return 0;
 	cdc_buf_init(&sql);
 	cdc_buf_init(&out);
-	cdc_buf_puts(&sql, "SELECT count() FROM ");
-	cdc_buf_printf(&sql, "%s WHERE isNotNull(", t->qname);
+	/* The second sum makes every row convert: servers fold isNull() of
+	 * a non-Nullable type to 0 without computing its argument. */
+	cdc_buf_puts(&sql, "SELECT countIf(isNotNull(");
 	qident(&sql, c->name);
 	cdc_buf_puts(&sql, ") AND isNull(CAST(");
 	qident(&sql, c->name);
-	cdc_buf_printf(&sql, " AS %s)) FORMAT TabSeparated", c->chtype);
+	cdc_buf_printf(&sql, " AS %s))), sum(length(toString(CAST(", c->chtype);
+	qident(&sql, c->name);
+	cdc_buf_printf(&sql, " AS %s)))) FROM %s FORMAT TabSeparated",
+	    c->chtype, t->qname);
 	rc = run_err(l, buf_str(&sql), &out, err, sizeof(err));
 	while (out.len > 0 && out.p[out.len - 1] == '\n')
 		out.len--;
