@@ -82,16 +82,10 @@ class Engine:
 
     def _statement(self, sql, data, fmt):
         if data is not None:
-            m = TAIL_FORMAT.search(sql)
-            ins = self.sess.send_insert(sql[:m.start()], m.group(1))
-            try:
-                if data:
-                    ins.append(data)
-                ins.finish()
-            except BaseException:
-                ins.cancel()
-                raise
-            return b""
+            # The data inline after the FORMAT clause, as bytes: chdb's
+            # streaming inserter (send_insert) reports the rows written
+            # and drops them when a DEFAULT expression throws.
+            sql = sql.encode() + b"\n" + data
         return bytes(self.sess.query(sql, fmt).bytes())
 
     def note(self, status, settings, sql, secs):
