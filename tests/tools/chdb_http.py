@@ -29,7 +29,9 @@ import base64
 import http.server
 import re
 import signal
+import os
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -58,6 +60,8 @@ class Engine:
 
     def __init__(self, path, log):
         self.lock = threading.Lock()
+        self.tmp = os.path.join(path, "chdb_http_tmp")
+        os.makedirs(self.tmp, exist_ok=True)
         self.sess = chdb_session.Session(path)
         self.version = self._run("SELECT version()", "TabSeparatedRaw").strip()
         self.log = log
@@ -81,12 +85,19 @@ class Engine:
                     self.sess.query("SET %s = DEFAULT" % ident(k))
 
     def _statement(self, sql, data, fmt):
-        if data is not None:
-            # The data inline after the FORMAT clause, as bytes: chdb's
-            # streaming inserter (send_insert) reports the rows written
-            # and drops them when a DEFAULT expression throws.
-            sql = sql.encode() + b"\n" + data
-        return bytes(self.sess.query(sql, fmt).bytes())
+        if data is None:
+            return bytes(self.sess.query(sql, fmt).bytes())
+        # The data from a file (INSERT ... FROM INFILE): chdb's streaming
+        # inserter (send_insert) reports rows written and drops them when
+        # a DEFAULT expression throws, and data inline in the query text
+        # ends early at some bytes.
+        m = TAIL_FORMAT.search(sql)
+        with tempfile.NamedTemporaryFile(dir=self.tmp, suffix=".bin") as f:
+            f.write(data)
+            f.flush()
+            self.sess.query("%s FROM INFILE %s%s" % (
+                sql[:m.start()], literal(f.name), sql[m.start():]), fmt)
+        return b""
 
     def note(self, status, settings, sql, secs):
         """One line per request in the log: what the tests check on the wire."""
