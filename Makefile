@@ -132,7 +132,7 @@ fuzz:
 	clang -O1 -g -fsanitize=fuzzer,address,undefined -Icommon -Ibinlog2avro \
 	    -o $(FUZZ_DIR)/fuzz_binlog tests/fuzz/fuzz_binlog.c \
 	    $(FUZZ_DIR)/obj/libbinlog2avro.a $(FUZZ_DIR)/obj/libcdc.a $(LIBS)
-	@find ../shared/fixtures/binlog -type f -size -2M \
+	@find tests/fixtures/binlog -type f -size -2M \
 	    ! -name '*.md' ! -name '*.txt' ! -name '*.sql' ! -name '*.result' \
 	    -exec cp -n {} $(FUZZ_DIR)/corpus/ \; 2>/dev/null || true
 	$(FUZZ_DIR)/fuzz_binlog -max_total_time=$(FUZZ_SECONDS) \

@@ -222,10 +222,6 @@ main(int argc, char *argv[])
 		cdc_error("unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
-	if (o.resume && o.txn_id == NULL) {
-		cdc_error("--resume-position needs --transactional-id");
-		goto usage;
-	}
 	if (o.ack_path != NULL && o.ack_fd != -1) {
 		cdc_error("cannot use --ack with --ack-fd");
 		goto usage;
@@ -259,8 +255,10 @@ main(int argc, char *argv[])
 		rc = EX_CONFIG;
 		goto out;
 	}
+	/* After the environment, which may name the transactional id. */
 	if (o.resume && o.txn_id == NULL) {
-		cdc_error("--resume-position needs --transactional-id");
+		cdc_error("--resume-position needs --transactional-id or "
+			  "CDC_AVRO2KAFKA_TRANSACTIONAL_ID");
 		goto usage;
 	}
 	o.schema_topic = cdc_kafka_topic(schema_flag, o.prefix, "schemas");

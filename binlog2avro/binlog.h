@@ -182,6 +182,11 @@ struct b2a_options {
 	int64_t start_time, stop_time; /* seconds, or -1 */
 	size_t hold_limit;
 	int no_tombstones; /* no null-valued change after each delete */
+	/* --include-query: the statement (ANNOTATE_ROWS, ROWS_QUERY) in
+	 * source.query, cut to query_max bytes so that a statement of many
+	 * rows adds at most query_max to each of its changes. */
+	int include_query;
+	size_t query_max;
 	/* --include / --exclude: fnmatch(3) patterns on "db.table". */
 	char **include, **exclude;
 	int ninclude, nexclude;
@@ -256,6 +261,9 @@ int b2a_columns_rules(struct b2a_table *t, const struct b2a_options *o,
     char *err, size_t errlen);
 /* Rewrites the value of column c, encoded at enc[off..len), by its rule:
  * R_DROP removes it, R_HASH and R_MASK replace a non-null value. */
+/* mask.c: readies --hash-column's SHA-256 with the salt; -1 with err when
+ * libcrypto cannot give SHA-256 (a provider configuration without it). */
+int b2a_hash_init(const uint8_t *salt, size_t n, char *err, size_t errlen);
 void b2a_column_rule_apply(const struct b2a_table *t,
     const struct b2a_column *c, struct cdc_buf *enc, size_t off);
 

@@ -192,11 +192,31 @@ b2a_trx_begin(struct b2a_decoder *d)
 	cdc_writer_hold(d->w, d->o.hold_limit);
 }
 
+/* source.query of the rows that follow: nothing unless --include-query;
+ * over query_max bytes, the start of the statement (cut between UTF-8
+ * characters) and a mark saying how long it was (docs/stream.md). */
 static void
 set_query(struct b2a_decoder *d, const uint8_t *s, size_t n)
 {
+	char mark[64];
+	size_t cut;
+	int m;
+
 	free(d->query);
-	d->query = cdc_xstrndup((const char *)s, n);
+	d->query = NULL;
+	if (!d->o.include_query)
+		return;
+	if (n <= d->o.query_max) {
+		d->query = cdc_xstrndup((const char *)s, n);
+		return;
+	}
+	cut = d->o.query_max;
+	while (cut > 0 && (s[cut] & 0xC0) == 0x80)
+		cut--;
+	m = snprintf(mark, sizeof(mark), "... (truncated: %zu bytes)", n);
+	d->query = cdc_xmalloc(cut + (size_t)m + 1);
+	memcpy(d->query, s, cut);
+	memcpy(d->query + cut, mark, (size_t)m + 1);
 }
 
 static int

@@ -95,6 +95,10 @@ usage(FILE *f)
 	    "  --mask-column PATTERN       replace values by a fixed text "
 	    "(--mask-text,\n"
 	    "                              default ****)\n"
+	    "  --include-query             the statement in source.query "
+	    "(ANNOTATE_ROWS,\n"
+	    "                              ROWS_QUERY), cut to "
+	    "--query-max-bytes N (4096)\n"
 	    "  -p, --topic-prefix PREFIX   topic prefix (default cdc; "
 	    "CDC_TOPIC_PREFIX)\n"
 	    "  -j, --start-position N      start at offset N of the first "
@@ -128,6 +132,8 @@ enum {
 	OPT_MASK_COL,
 	OPT_MASK_TEXT,
 	OPT_SALT_FILE,
+	OPT_INCLUDE_QUERY,
+	OPT_QUERY_MAX,
 };
 
 static void
@@ -138,7 +144,8 @@ add_pattern(char ***v, int *n, char *pattern)
 }
 
 /* The salt of --hash-column: a secret, so from a file or the environment,
- * never argv. Without one, hashes of short values are a dictionary away. */
+ * never argv. Without one, hashes of short values are a dictionary away.
+ * Returns 0, -1 without a salt, -2 when libcrypto has no SHA-256. */
 static int
 read_salt(struct opts *o)
 {
@@ -165,6 +172,12 @@ read_salt(struct opts *o)
 	}
 	o->b.salt = (const uint8_t *)o->salt;
 	o->b.saltlen = strlen(o->salt);
+	/* Before any row: a libcrypto without SHA-256 is a configuration
+	 * error, not an abort in the middle of a stream. */
+	if (b2a_hash_init(o->b.salt, o->b.saltlen, err, sizeof(err)) == -1) {
+		cdc_error("%s", err);
+		return -2;
+	}
 	return 0;
 }
 
@@ -232,6 +245,8 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"mask-column", required_argument, NULL, OPT_MASK_COL},
 	    {"mask-text", required_argument, NULL, OPT_MASK_TEXT},
 	    {"mask-salt-file", required_argument, NULL, OPT_SALT_FILE},
+	    {"include-query", no_argument, NULL, OPT_INCLUDE_QUERY},
+	    {"query-max-bytes", required_argument, NULL, OPT_QUERY_MAX},
 	    {NULL, 0, NULL, 0},
 	};
 	int64_t n;
@@ -249,6 +264,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	o->b.start_time = -1;
 	o->b.stop_time = -1;
 	o->b.hold_limit = 8 << 20;
+	o->b.query_max = 4096;
 	while ((c = getopt_long(argc, argv,
 		    "a:b:B:C:efhH:i:I:j:k:K:LnNP:p:qr:s:S:t:TuU:vVW:X:YZ:",
 		    longopts,
@@ -333,6 +349,15 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			break;
 		case OPT_MASK_TEXT:
 			o->b.mask_text = optarg;
+			break;
+		case OPT_INCLUDE_QUERY:
+			o->b.include_query = 1;
+			break;
+		case OPT_QUERY_MAX:
+			if (cdc_opt_int("--query-max-bytes", optarg, 64,
+				16 << 20, &n) == -1)
+				return -1;
+			o->b.query_max = (size_t)n;
 			break;
 		case OPT_SALT_FILE:
 			o->salt_file = optarg;
@@ -452,8 +477,12 @@ opts_finish(struct opts *o)
 	char err[CDC_ERRLEN];
 	int64_t n;
 
-	if (read_salt(o) == -1)
+	switch (read_salt(o)) {
+	case -1:
 		return EX_USAGE;
+	case -2:
+		return EX_CONFIG;
+	}
 	if (o->nfiles > 0)
 		return 0;
 	if (l->host == NULL)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "avrobin.h"
@@ -89,29 +90,45 @@ b2a_columns_rules(struct b2a_table *t, const struct b2a_options *o,
 	return 0;
 }
 
+static EVP_MD_CTX *salted, *ctx; /* the salt's state; a value's */
+static const uint8_t *salted_by;
+
+int
+b2a_hash_init(const uint8_t *salt, size_t n, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (salted == NULL) {
+		salted = EVP_MD_CTX_new();
+		ctx = EVP_MD_CTX_new();
+		if (salted == NULL || ctx == NULL)
+			fail("out of memory for SHA-256");
+	}
+	if (EVP_DigestInit_ex(salted, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(salted, salt, n) != 1) {
+		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+		salted_by = NULL;
+		return cdc_err(err, errlen,
+		    "--hash-column: libcrypto has no SHA-256 (check "
+		    "OPENSSL_CONF and its providers): %s", why);
+	}
+	salted_by = salt;
+	return 0;
+}
+
 /* Hex SHA-256 of salt and s[0..n). */
 static void
 sha256_hex(const struct b2a_options *o, const uint8_t *s, size_t n,
     char hex[65])
 {
-	static EVP_MD_CTX *salted, *ctx;
-	static const uint8_t *salt;
+	char err[CDC_ERRLEN];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len, i;
 
-	if (salted == NULL || salt != o->salt) {
-		/* The salt's state once; each value starts from a copy. */
-		if (salted == NULL) {
-			salted = EVP_MD_CTX_new();
-			ctx = EVP_MD_CTX_new();
-			if (salted == NULL || ctx == NULL)
-				fail("out of memory for SHA-256");
-		}
-		if (EVP_DigestInit_ex(salted, EVP_sha256(), NULL) != 1 ||
-		    EVP_DigestUpdate(salted, o->salt, o->saltlen) != 1)
-			fail("SHA-256 is not available from libcrypto");
-		salt = o->salt;
-	}
+	/* main() has checked SHA-256 with this salt before any row. */
+	if (salted_by != o->salt &&
+	    b2a_hash_init(o->salt, o->saltlen, err, sizeof(err)) == -1)
+		fail(err);
 	if (EVP_MD_CTX_copy_ex(ctx, salted) != 1 ||
 	    EVP_DigestUpdate(ctx, s, n) != 1 ||
 	    EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# binlog2avro on every recorded binlog of ../shared/fixtures/binlog (real
+# binlog2avro on every recorded binlog of tests/fixtures/binlog (real
 # MySQL 5.0 to 9.6 and MariaDB files, SOURCES.md there): each decodes to its
 # end with exit 0 into a well-formed stream, or fails as listed in EXPECTED
 # below; every file that is not a binlog is refused. Where a reader other
@@ -10,18 +10,10 @@
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 VV=$ROOT/tests/integration/b2a_vv.py
-FIX=${CDC_FIXTURES:-$ROOT/../shared/fixtures/binlog}
 B2A=$BIN/binlog2avro
 CAT=$BIN/streamcat
 
-if [ ! -d "$FIX" ]; then
-	if [ "${CI:-}" = true ]; then
-		t_fail fixtures "$FIX is missing"
-		exit 1
-	fi
-	t_skip fixtures "$FIX is missing"
-	exit 0
-fi
+need_fixture "$FIX"
 MBL=$(command -v mariadb-binlog || command -v mysqlbinlog || true)
 if [ -z "$MBL" ]; then
 	if [ "${CI:-}" = true ]; then

@@ -58,7 +58,7 @@ step() {
 		t_fail "$name" "exit $rc: $(grep -v ': info: ' "$out.err" | tail -n 2 | tr '\n' ' ')"
 	fi
 }
-step "binlog2avro decodes the ${#files[@]} binlog file(s)" "$T/out.avro" "$BIN/binlog2avro" "${files[@]}"
+step "binlog2avro decodes the ${#files[@]} binlog file(s)" "$T/out.avro" "$BIN/binlog2avro" --include-query --query-max-bytes 16777216 "${files[@]}"
 step "streamcat reads the stream" "$T/out.json" "$BIN/streamcat" "$T/out.avro"
 step "mariadb-binlog decodes them" "$T/vv.txt" \
 	"$MBL" --verbose --verbose --base64-output=decode-rows "${files[@]}"

@@ -10,16 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 HERE=$ROOT/tests/integration
-FIX=${CDC_FIXTURES:-$ROOT/../shared/fixtures/binlog}
 
-if [ ! -d "$FIX" ]; then
-	if [ "${CI:-}" = true ]; then
-		t_fail fixtures "$FIX is missing"
-		exit 1
-	fi
-	t_skip fixtures "$FIX is missing"
-	exit 0
-fi
+need_fixture "$FIX"
 
 # one LABEL CODEC FILE: decode, read with streamcat and with python3-avro
 one() {

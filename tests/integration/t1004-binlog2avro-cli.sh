@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 VV=$ROOT/tests/integration/b2a_vv.py
-FIX=${CDC_FIXTURES:-$ROOT/../shared/fixtures/binlog}
 B2A=$BIN/binlog2avro
 CAT=$BIN/streamcat
 MBL=$(command -v mariadb-binlog || command -v mysqlbinlog || true)
@@ -61,14 +60,7 @@ expect "a bad CDC_MYSQL_PORT" 78 "CDC_MYSQL_PORT"
 run "$B2A" "$T/no-such.000001"
 expect "a missing file" 66 "$T/no-such.000001"
 
-if [ ! -f "$FIX/local-mariadb-10.11.19/mariadb-bin.000001" ]; then
-	if [ "${CI:-}" = true ]; then
-		t_fail fixtures "$FIX is missing"
-		exit 1
-	fi
-	t_skip fixtures "$FIX is missing: the remaining cases need its binlogs"
-	exit 0
-fi
+need_fixture "$FIX/local-mariadb-10.11.19/mariadb-bin.000001"
 L=$FIX/local-mariadb-10.11.19
 F1=$L/mariadb-bin.000001
 

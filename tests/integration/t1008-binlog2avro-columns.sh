@@ -13,7 +13,7 @@
 #  3. the salt from a file equals the salt from CDC_MASK_SALT;
 #  4. chload takes the stream: no excluded column in ClickHouse, hashes there;
 #  5. refusals: a key column excluded or masked, an INT column masked (78),
-#     --hash-column without a salt (64).
+#     --hash-column without a salt (64), a libcrypto without SHA-256 (78).
 . "$(dirname "$0")/lib.sh"
 need_stack
 PY=/usr/bin/python3
@@ -38,7 +38,7 @@ RULES=(--exclude-column "$DB.u.age" --exclude-column "$DB.*.secret*"
 	--hash-column "$DB.u.email" --hash-column "$DB.u.bin"
 	--hash-column "$DB.k.a" --mask-column "$DB.u.ssn"
 	--mask-column "$DB.u.doc" --mask-column "$DB.u.e")
-b2a() { "$BIN/binlog2avro" -I "$DB.*" "$@"; }
+b2a() { "$BIN/binlog2avro" -I "$DB.*" --include-query "$@"; }
 master() { sql -N -B -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}'; }
 
 sql <<EOF
@@ -257,5 +257,12 @@ check_rc "--mask-column of a key column in the snapshot exits 78" 78 \
 	b2a --snapshot only --mask-column "$DB.u.id"
 check_rc "--hash-column without a salt exits 64" 64 \
 	env CDC_MASK_SALT= "$BIN/binlog2avro" --hash-column 'x.y.z' /dev/null
+# OpenSSL 3 with only its null provider: no SHA-256 at all.
+printf '%s\n' 'openssl_conf = init' '[init]' 'providers = prov' '[prov]' \
+	'null = null_sect' '[null_sect]' 'activate = 1' >"$T/nosha.cnf"
+check_fails "--hash-column with a libcrypto without SHA-256" 78 \
+	"libcrypto has no SHA-256" \
+	env OPENSSL_CONF="$T/nosha.cnf" "$BIN/binlog2avro" --hash-column 'x.y.z' \
+	"$FIX/local-mariadb-10.11.19/mariadb-bin.000001"
 check_rc "a rule that matches no column is accepted" 0 \
 	b2a --start "$START" --stop-at-end --exclude-column "$DB.nope.*"

@@ -55,6 +55,8 @@ check "the committed position is a commit mark before the cut" sh -c \
     sh "$BIN/streamcat" "$T/trunc.avro" "$pos"
 rc_out "--resume-position of an unknown id prints nothing" 0 \
     sh -c 'test -z "$("$1" -q -p "$2" -t "$2-none" -R)"' sh "$A2K" "$PFX"
+check_eq "--resume-position with the id from CDC_AVRO2KAFKA_TRANSACTIONAL_ID" \
+    "$(CDC_AVRO2KAFKA_TRANSACTIONAL_ID="$PFX-tx" "$A2K" -q -p "$PFX" -R)" "$pos"
 
 # Tombstones: forwarded as they come in the stream, or dropped.
 p2=${PFX}_nt

@@ -19,6 +19,10 @@ trap 'st2 down >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
 rc=0
 st2 up kafka >"$T/up.out" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then
+	if [ "${CI:-}" = true ]; then
+		t_fail "private kafka" "scripts/stack up kafka failed: $(tail -n 1 "$T/up.out")"
+		exit 1
+	fi
 	t_skip "private kafka" "scripts/stack up kafka failed: $(tail -n 1 "$T/up.out")"
 	exit 0
 fi

@@ -16,7 +16,7 @@
 
 /* Recorded binlogs, relative to the repository root (where tests/run runs
  * the unit tests). */
-#define FIXTURES "../shared/fixtures/binlog/"
+#define FIXTURES "tests/fixtures/binlog/"
 
 /* Decodes hex digits, skipping spaces, into a new exactly-sized buffer;
  * *n gets the length. The caller frees. */
@@ -358,10 +358,8 @@ fixture_case(const char *name, const char *file, long off, const char *hex,
 	snprintf(n2, sizeof(n2), "%s: bytes at %s:%ld", name, file, off);
 	r = fixture_has(file, off, hex);
 	if (r == -1)
-		printf("skip %s: %s: no %s%s\n", check_file, n2, FIXTURES,
-		    file);
-	else
-		CHECK(n2, r == 1);
+		printf("# no %s%s\n", FIXTURES, file);
+	CHECK(n2, r == 1);
 }
 
 /* ---- Larger generated documents ---- */
