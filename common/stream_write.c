@@ -359,7 +359,9 @@ cdc_writer_flush(struct cdc_writer *w, char *err, size_t errlen)
 			return -1;
 		if (sp == 0) {
 			hold_buf(w, o, GAP - hn);
-			cdc_buf_reserve(&w->block, GAP);
+			/* A whole block at once: a new buffer grown by doubling
+			 * would copy its block several times over. */
+			cdc_buf_reserve(&w->block, GAP + 2 * w->block_size);
 			w->block.len = GAP;
 			return 0;
 		}
