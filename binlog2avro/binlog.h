@@ -293,9 +293,23 @@ b2a_le(const uint8_t *p, int n)
 	uint64_t v = 0;
 	int i;
 
-	for (i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
+	/* The integer sizes as cases of their own: with a constant count the
+	 * compiler reads one word instead of looping over bytes. */
+	switch (n) {
+	case 2:
+		return (uint64_t)p[0] | (uint64_t)p[1] << 8;
+	case 4:
+		return (uint64_t)p[0] | (uint64_t)p[1] << 8 |
+		    (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+	case 8:
+		for (i = 7; i >= 0; i--)
+			v = (v << 8) | p[i];
+		return v;
+	default:
+		for (i = n - 1; i >= 0; i--)
+			v = (v << 8) | p[i];
+		return v;
+	}
 }
 
 static inline uint64_t

@@ -24,8 +24,16 @@ struct image {
 
 static struct image img[2];
 
+/* The columns of an event's images: its bitmap, worked out once per event
+ * rather than per row. */
+struct colset {
+	const uint8_t *map;
+	size_t count; /* columns present */
+	int full;     /* all the table's */
+};
+
 static void
-image_reset(struct image *m, size_t ncols)
+image_reset(struct image *m, size_t ncols, int full)
 {
 	if (m->cap < ncols) {
 		m->off = cdc_xrealloc(m->off, ncols * sizeof(*m->off));
@@ -35,6 +43,8 @@ image_reset(struct image *m, size_t ncols)
 		m->cap = ncols;
 	}
 	m->enc.len = 0;
+	if (full)
+		return; /* decode_image sets every column's */
 	memset(m->len, 0, ncols * sizeof(*m->len));
 	memset(m->rawlen, 0, ncols * sizeof(*m->rawlen));
 }
@@ -45,32 +55,31 @@ bit(const uint8_t *map, size_t i)
 	return (map[i / 8] >> (i % 8)) & 1;
 }
 
-static int
-full(const uint8_t *map, size_t n)
+static void
+colset_init(struct colset *cs, const uint8_t *map, size_t n)
 {
 	size_t i;
 
+	cs->map = map;
+	cs->count = 0;
 	for (i = 0; i < n; i++)
-		if (!bit(map, i))
-			return 0;
-	return 1;
+		cs->count += bit(map, i);
+	cs->full = cs->count == n;
 }
 
 /* Decodes one row image at *p. For PARTIAL_UPDATE_ROWS after images,
  * partial_json and before give the JSON diffs and the image they apply to. */
 static int
-decode_image(struct b2a_table *t, const uint8_t *present, const uint8_t **pp,
+decode_image(struct b2a_table *t, const struct colset *cs, const uint8_t **pp,
     const uint8_t *end, struct image *m, int partial_json,
     const struct image *before, char *err, size_t errlen)
 {
-	const uint8_t *p = *pp, *nulls, *pbits = NULL;
-	size_t i, k = 0, count = 0, used, njson = 0, ji = 0;
+	const uint8_t *p = *pp, *nulls, *pbits = NULL, *present = cs->map;
+	size_t i, k = 0, count = cs->count, used, njson = 0, ji = 0;
 	uint64_t opts;
 	char msg[CDC_ERRLEN];
 
-	image_reset(m, t->ncols);
-	for (i = 0; i < t->ncols; i++)
-		count += bit(present, i);
+	image_reset(m, t->ncols, cs->full);
 	if (partial_json) {
 		if (b2a_packed(&p, end, &opts) == -1)
 			goto short_;
@@ -92,7 +101,7 @@ decode_image(struct b2a_table *t, const uint8_t *present, const uint8_t **pp,
 	for (i = 0; i < t->ncols; i++) {
 		struct b2a_column *c = &t->cols[i];
 
-		if (!bit(present, i))
+		if (!cs->full && !bit(present, i))
 			continue;
 		m->off[i] = m->enc.len;
 		m->raw[i] = p;
@@ -102,7 +111,7 @@ decode_image(struct b2a_table *t, const uint8_t *present, const uint8_t **pp,
 				return cdc_err(err, errlen,
 				    "table '%s.%s': NULL in NOT NULL column "
 				    "'%s'", t->db, t->name, c->name);
-			cdc_avro_put_long(&m->enc, 0);
+			cdc_buf_putc(&m->enc, 0); /* the null branch */
 		} else if (pbits != NULL && c->type == MT_JSON &&
 		    bit(pbits, ji++)) {
 			/* A partial JSON update: diffs against before. */
@@ -419,7 +428,7 @@ b2a_emit_read(struct b2a_decoder *d, struct b2a_table *t, const uint8_t *val,
 	struct image *m = &img[0];
 	size_t i;
 
-	image_reset(m, t->ncols);
+	image_reset(m, t->ncols, 0);
 	if (t->rules == NULL) {
 		cdc_buf_append(&m->enc, val, off[t->ncols]);
 		for (i = 0; i < t->ncols; i++) {
@@ -470,7 +479,8 @@ int
 b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
     size_t n, char *err, size_t errlen)
 {
-	const uint8_t *p = body, *end = body + n, *present1, *present2 = NULL;
+	const uint8_t *p = body, *end = body + n;
+	struct colset cs1, cs2;
 	int v2 = type == EV_WRITE_ROWS || type == EV_UPDATE_ROWS ||
 	    type == EV_DELETE_ROWS || type == EV_PARTIAL_UPDATE_ROWS ||
 	    type == EV_MARIA_WRITE_ROWS_COMPRESSED ||
@@ -521,10 +531,10 @@ b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
 	bm = (t->ncols + 7) / 8;
 	if ((size_t)(end - p) < bm * (update ? 2 : 1))
 		goto short_;
-	present1 = p;
+	colset_init(&cs1, p, t->ncols);
 	p += bm;
 	if (update) {
-		present2 = p;
+		colset_init(&cs2, p, t->ncols);
 		p += bm;
 	}
 	if (compressed) {
@@ -538,17 +548,16 @@ b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
 	    (unsigned long long)(d->in_payload ? d->payload_pos : d->pos));
 	d->ev_now = cdc_now_ms();
 	source_parts(d, t, "false");
-	partial = !full(present1, t->ncols) ||
-	    (update && !full(present2, t->ncols));
+	partial = !cs1.full || (update && !cs2.full);
 	b2a_trx_begin(d);
 	for (r = 0; p < end; r++) {
 		struct image *before = NULL, *after = NULL;
 
-		if (decode_image(t, present1, &p, end, &img[0], 0, NULL, msg,
+		if (decode_image(t, &cs1, &p, end, &img[0], 0, NULL, msg,
 			sizeof(msg)) == -1)
 			goto bad;
 		if (update) {
-			if (decode_image(t, present2, &p, end, &img[1],
+			if (decode_image(t, &cs2, &p, end, &img[1],
 				type == EV_PARTIAL_UPDATE_ROWS, &img[0], msg,
 				sizeof(msg)) == -1)
 				goto bad;

@@ -30,6 +30,7 @@ struct ch {
 	CURLM *multi;
 	CURL *sync;
 	struct curl_slist *hdr;
+	char *params; /* settings sent with every request, or NULL */
 	int running;
 	struct ch_req *done_head, *done_tail;
 };
@@ -51,6 +52,7 @@ ch_caps_from_version(struct ch_caps *caps, const char *version)
 	caps->decimal256 = AT_LEAST(22, 1);
 	caps->dedup_token = AT_LEAST(22, 2);
 	caps->is_deleted = AT_LEAST(23, 2);
+	caps->async_insert = AT_LEAST(21, 11);
 #undef AT_LEAST
 	return 0;
 }
@@ -139,6 +141,7 @@ ch_free(struct ch *c)
 	curl_easy_cleanup(c->sync);
 	curl_multi_cleanup(c->multi);
 	curl_slist_free_all(c->hdr);
+	free(c->params);
 	free(c);
 	curl_global_cleanup();
 }
@@ -166,7 +169,14 @@ setup(struct ch *c, CURL *e, const char *url, struct cdc_buf *resp,
 	errbuf[0] = '\0';
 }
 
-/* Builds URL?query=SQL&params. */
+void
+ch_set_params(struct ch *c, const char *params)
+{
+	free(c->params);
+	c->params = params != NULL ? cdc_xstrdup(params) : NULL;
+}
+
+/* Builds URL?query=SQL&params, then the settings of every request. */
 static void
 make_url(struct ch *c, struct cdc_buf *u, const char *sql, const char *params)
 {
@@ -186,6 +196,10 @@ make_url(struct ch *c, struct cdc_buf *u, const char *sql, const char *params)
 	if (params != NULL) {
 		cdc_buf_putc(u, '&');
 		cdc_buf_puts(u, params);
+	}
+	if (c->params != NULL) {
+		cdc_buf_putc(u, '&');
+		cdc_buf_puts(u, c->params);
 	}
 	cdc_buf_putc(u, '\0');
 }

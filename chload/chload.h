@@ -31,6 +31,8 @@ struct ch_caps {
 	int lowcard;      /* LowCardinality(String) without a setting: 20.1 */
 	int is_deleted;   /* ReplacingMergeTree(_version, _deleted): 23.2 */
 	int dedup_token;  /* insert_deduplication_token: 22.2 */
+	int async_insert; /* the async_insert setting: 21.11 (default 1 from
+			   * 26.2) */
 };
 
 /* Sets caps from a version text such as "18.16.1" or "24.3.2.23". */
@@ -175,6 +177,9 @@ int tschema_col(const struct tschema *s, const char *name);
 char *col_wide_type(const struct col *cl);
 /* Switches cl to its wide type (col_wide_type() must not be NULL). */
 void col_widen(struct col *cl);
+/* Makes cl Nullable (its type and its RowBinary) unless it is a key, an
+ * array or a tuple, which cannot be; returns whether cl is Nullable. */
+int col_make_nullable(struct col *cl);
 
 /* A column of a table as ClickHouse has it, for tschema_map(). */
 struct named_col {
@@ -277,6 +282,10 @@ enum ch_result {
 
 struct ch *ch_new(const struct ch_conf *conf);
 void ch_free(struct ch *c);
+/* Settings ("a=1&b=2", copied; NULL: none) sent in the URL of every later
+ * request, so that the server's defaults cannot change what an answer
+ * means. */
+void ch_set_params(struct ch *c, const char *params);
 /* Runs one statement synchronously; the response body goes to out (may be
  * NULL). Returns a class, with the server's text or curl's reason in err. */
 enum ch_result ch_query(struct ch *c, const char *sql, const void *body,

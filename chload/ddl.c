@@ -87,23 +87,22 @@ work_in_flight(const struct loader *l)
 	return 0;
 }
 
-/* Runs sql, retrying while the server is unreachable; out gets the answer. */
+/* Runs sql, retrying while the server is unreachable; out gets the answer.
+ * Returns 0, 1 when the server refused it (its text in err), or an exit
+ * code when it stayed unreachable. */
 static int
-run(struct loader *l, const char *sql, struct cdc_buf *out, int quiet)
+run_err(struct loader *l, const char *sql, struct cdc_buf *out, char *err,
+    size_t errlen)
 {
 	int64_t t0 = cdc_mono_ms(), wait = 100;
-	char err[CDC_ERRLEN];
 	enum ch_result res;
 
 	for (;;) {
-		res = ch_query(l->ch, sql, NULL, 0, out, err, sizeof(err));
+		res = ch_query(l->ch, sql, NULL, 0, out, err, errlen);
 		if (res == CH_OK)
 			return 0;
-		if (res != CH_RETRY) {
-			if (!quiet)
-				cdc_error("cannot run '%.200s': %s", sql, err);
+		if (res != CH_RETRY)
 			return 1;
-		}
 		l->retries++;
 		if (cdc_mono_ms() - t0 >= l->o.retry_ms || cdc_stop) {
 			cdc_error("cannot run '%.200s': %s; gave up", sql, err);
@@ -113,6 +112,18 @@ run(struct loader *l, const char *sql, struct cdc_buf *out, int quiet)
 		chl_sleep_ms(wait);
 		wait = wait * 2 > 5000 ? 5000 : wait * 2;
 	}
+}
+
+/* run_err() that says what the server refused, unless quiet. */
+static int
+run(struct loader *l, const char *sql, struct cdc_buf *out, int quiet)
+{
+	char err[CDC_ERRLEN];
+	int rc = run_err(l, sql, out, err, sizeof(err));
+
+	if (rc == 1 && !quiet)
+		cdc_error("cannot run '%.200s': %s", sql, err);
+	return rc;
 }
 
 int
@@ -564,6 +575,66 @@ create_sql(struct loader *l, const struct table *t, const struct tschema *s,
 }
 
 int
+ddl_sync_view(struct loader *l, struct table *t)
+{
+	return sync_view(l, t, t->schema);
+}
+
+/* Whether every row of t converts to column c's new type: a mutation that
+ * fails on a row leaves the table's metadata changed and its parts
+ * unreadable (current servers), and a value that turns into NULL would be
+ * lost (18.16). Returns 0, or EX_DATAERR (said why) or an exit code. */
+static int
+check_convert(struct loader *l, struct table *t, const struct col *c,
+    const char *have)
+{
+	struct cdc_buf sql, out;
+	char err[CDC_ERRLEN] = "";
+	int rc;
+
+	if (l->o.dry_run)
+		return 0;
+	cdc_buf_init(&sql);
+	cdc_buf_init(&out);
+	/* The second sum makes every row convert: servers fold isNull() of
+	 * a non-Nullable type to 0 without computing its argument. */
+	cdc_buf_puts(&sql, "SELECT countIf(isNotNull(");
+	qident(&sql, c->name);
+	cdc_buf_puts(&sql, ") AND isNull(CAST(");
+	qident(&sql, c->name);
+	cdc_buf_printf(&sql, " AS %s))), sum(length(toString(CAST(", c->chtype);
+	qident(&sql, c->name);
+	cdc_buf_printf(&sql, " AS %s)))) FROM %s FORMAT TabSeparated",
+	    c->chtype, t->qname);
+	rc = run_err(l, buf_str(&sql), &out, err, sizeof(err));
+	while (out.len > 0 && out.p[out.len - 1] == '\n')
+		out.len--;
+	cdc_buf_putc(&out, '\0');
+	if (rc == 0 && strtoll((char *)out.p, NULL, 10) > 0)
+		snprintf(err, sizeof(err), "%s rows would become NULL",
+		    (char *)out.p);
+	if (rc <= 1 && err[0] != '\0') {
+		cdc_error("cannot change column '%s' of '%s' from %s to %s: "
+		    "rows in ClickHouse cannot take the new type (%s); the table "
+		    "is left as it is", c->name, t->qname, have, c->chtype, err);
+		rc = EX_DATAERR;
+	}
+	cdc_buf_fini(&sql);
+	cdc_buf_fini(&out);
+	return rc;
+}
+
+/* A column that is Nullable in ClickHouse stays so: older rows may hold
+ * NULL, and current servers refuse to drop Nullable from a column. */
+static void
+adopt_nullable(struct col *c, const char *have)
+{
+	if (strncmp(have, "Nullable(", 9) == 0 ||
+	    strncmp(have, "LowCardinality(Nullable(", 24) == 0)
+		col_make_nullable(c);
+}
+
+int
 ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
     const struct tschema *old)
 {
@@ -634,6 +705,8 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 		hc = find_col(have, nhave, c->name);
 		if (hc != NULL && !same_type(hc->type, c->chtype))
 			adopt_wide(c, hc->type);
+		if (hc != NULL && !same_type(hc->type, c->chtype))
+			adopt_nullable(c, hc->type);
 		if (hc == NULL) {
 			cdc_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN ",
 			    t->qname);
@@ -651,6 +724,8 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 				    c->chtype);
 				continue;
 			}
+			if ((rc = check_convert(l, t, c, hc->type)) != 0)
+				goto out;
 			cdc_buf_printf(&sql, "ALTER TABLE %s MODIFY COLUMN ",
 			    t->qname);
 			qident(&sql, c->name);

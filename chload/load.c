@@ -128,9 +128,13 @@ loader_start(struct loader *l)
 			break;
 		}
 		out.len = 0;
-		res = ch_query(l->ch, "SELECT version()", NULL, 0, &out, err,
-		    sizeof(err));
+		/* A fixed format: a default_format of the server or the URL
+		 * must not change the answer. */
+		res = ch_query(l->ch, "SELECT version() FORMAT TabSeparatedRaw",
+		    NULL, 0, &out, err, sizeof(err));
 		if (res == CH_OK) {
+			while (out.len > 0 && out.p[out.len - 1] == '\n')
+				out.len--;
 			cdc_buf_putc(&out, '\0');
 			ver = (const char *)out.p;
 			break;
@@ -156,6 +160,11 @@ loader_start(struct loader *l)
 		cdc_buf_fini(&out);
 		return EX_CONFIG;
 	}
+	/* From 26.2 inserts are asynchronous by default: an answer would
+	 * not mean that the rows are in the table, and deduplication tokens
+	 * would not apply. */
+	if (l->ch != NULL && l->caps.async_insert)
+		ch_set_params(l->ch, "async_insert=0");
 	cdc_info("clickhouse %d.%d: %s, %s, %s", l->caps.major, l->caps.minor,
 	    l->caps.datetime64 ? "DateTime64" : "DateTime, fractions as Decimal",
 	    l->caps.is_deleted ? "ReplacingMergeTree(_version, _deleted)" :
@@ -371,8 +380,13 @@ widen(struct loader *l, struct table *t, size_t i, const char *err)
 		cdc_buf_putc(&sql, '\0');
 		rc = ddl_exec(l, (const char *)sql.p);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		col_widen(cl);
+		/* The view's columns keep the types they had when it was
+		 * made: remake it, or it would read the wide column as the
+		 * narrow type. */
+		rc = ddl_sync_view(l, t);
+	}
 	cdc_buf_fini(&sql);
 	free(wide);
 	return rc;

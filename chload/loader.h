@@ -123,6 +123,9 @@ int ddl_exec(struct loader *l, const char *sql);
  * columns not in s are dropped. Returns 0 or an exit code. */
 int ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
     const struct tschema *old);
+/* Remakes the current-state view of t for its columns (after a column
+ * widened). Returns 0 or an exit code. */
+int ddl_sync_view(struct loader *l, struct table *t);
 /* Runs a query (retrying while ClickHouse is unreachable); its answer
  * goes to out. Returns 0 or an exit code. */
 int ddl_fetch(struct loader *l, const char *sql, struct cdc_buf *out);

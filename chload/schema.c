@@ -673,21 +673,31 @@ compile_col(struct compiler *c, const struct ch_caps *caps, json_t *f,
 	base = map_type(c, caps, f, vt, cl);
 	if (base == NULL)
 		return -1;
-	cl->nullable = cl->br_null >= 0 && cl->keypos == 0 &&
-	    cl->cv != CV_VECTOR && cl->cv != CV_GEOMETRY;
-	if (cl->nullable && starts(base, "LowCardinality(")) {
+	cl->chtype = base;
+	if (cl->br_null >= 0)
+		col_make_nullable(cl);
+	return 0;
+}
+
+int
+col_make_nullable(struct col *cl)
+{
+	char *base = cl->chtype;
+
+	if (cl->nullable || cl->keypos > 0 || cl->cv == CV_VECTOR ||
+	    cl->cv == CV_GEOMETRY)
+		return cl->nullable;
+	cl->nullable = 1;
+	if (starts(base, "LowCardinality(")) {
 		/* LowCardinality cannot be inside Nullable; RowBinary is the
 		 * same for both. */
 		cl->chtype = xprintf("LowCardinality(Nullable(%.*s))",
 		    (int)(strlen(base) - 16), base + 15);
-		free(base);
-	} else if (cl->nullable) {
-		cl->chtype = xprintf("Nullable(%s)", base);
-		free(base);
 	} else {
-		cl->chtype = base;
+		cl->chtype = xprintf("Nullable(%s)", base);
 	}
-	return 0;
+	free(base);
+	return 1;
 }
 
 /* s->key and s->nkey from the columns' key positions. */
@@ -935,7 +945,9 @@ tschema_col(const struct tschema *s, const char *name)
 
 /* ---- Columns named by position ---------------------------------------- */
 
-/* The type inside Nullable(...) as t[0..*n), and whether it was there. */
+/* The type inside Nullable(...) as t[0..*n), and whether it was there.
+ * LowCardinality(Nullable(T)) (a nullable SET on current servers) is
+ * nullable too, and keeps its whole text. */
 static const char *
 strip_nullable(const char *t, size_t *n, int *nullable)
 {
@@ -944,7 +956,9 @@ strip_nullable(const char *t, size_t *n, int *nullable)
 	*nullable = len > 10 && strncmp(t, "Nullable(", 9) == 0 &&
 	    t[len - 1] == ')';
 	*n = *nullable ? len - 10 : len;
-	return *nullable ? t + 9 : t;
+	if (!*nullable && starts(t, "LowCardinality(Nullable("))
+		*nullable = 1;
+	return *nullable && *t == 'N' ? t + 9 : t;
 }
 
 /* Whether type t, without Nullable(), is b[0..n). */
@@ -1024,7 +1038,9 @@ tschema_map(struct tschema *s, const struct named_col *cols, size_t n,
 			    !starts(cols[i].src->mytype, "set(") ||
 			    !((tn == 6 && strncmp(tb, "String", 6) == 0) ||
 				(tn == 22 && strncmp(tb,
-				    "LowCardinality(String)", 22) == 0)))
+				    "LowCardinality(String)", 22) == 0) ||
+				(tn == 32 && strncmp(tb,
+				    "LowCardinality(Nullable(String))", 32) == 0)))
 				return cdc_err(err, errlen, "the binlog has no "
 				    "column names (binlog_row_metadata=MINIMAL) "
 				    "and SET column %zu ('%s') has no members "

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/sendfile.h>
+#endif
 
 #include "avrobin.h"
 #include "blockcodec.h"
@@ -29,10 +32,23 @@ struct cdc_writer {
 	int unbuffered;
 	uint64_t offset;
 	struct cdc_fpmap announced; /* values unused: a set */
+	/* The last two fingerprints found announced: every change checks its
+	 * key's and value's, and they are nearly always the last ones. */
+	uint64_t recent[2];
+	int nrecent;
 	int holding;
 	size_t hold_limit;
-	struct cdc_buf held; /* held blocks in memory */
-	FILE *spill;         /* and past hold_limit, in a temporary file */
+	/* Held blocks in memory, each the buffer it was built in (handed
+	 * over, not copied); the first nheld are in use, the rest kept for
+	 * reuse. Past hold_limit bytes, the rest go to a temporary file. */
+	struct held *held;
+	size_t nheld, capheld, held_bytes;
+	FILE *spill;
+};
+
+struct held {
+	struct cdc_buf b;
+	size_t start; /* the block is b.p[start..b.len) */
 };
 
 /* A sync marker only has to be unlikely to occur in data; /dev/urandom,
@@ -66,20 +82,59 @@ put_meta(struct cdc_buf *b, const char *key, const char *val)
 	cdc_avro_put_bytes(b, val, strlen(val));
 }
 
+/* Takes *b as the next held block, b->p[start..b->len), and gives *b an
+ * empty buffer in exchange: a block is built once and never copied. */
+static void
+hold_buf(struct cdc_writer *w, struct cdc_buf *b, size_t start)
+{
+	struct held *h;
+	struct cdc_buf spare;
+
+	if (w->nheld == w->capheld) {
+		w->capheld = w->capheld == 0 ? 16 : w->capheld * 2;
+		w->held = cdc_xrealloc(w->held, w->capheld * sizeof(*w->held));
+		memset(w->held + w->nheld, 0,
+		    (w->capheld - w->nheld) * sizeof(*w->held));
+	}
+	h = &w->held[w->nheld++];
+	spare = h->b;
+	h->b = *b;
+	h->start = start;
+	w->held_bytes += b->len - start;
+	*b = spare;
+	b->len = 0;
+}
+
+/* Whether n more bytes go to the spill file; creates it when they are the
+ * first. */
+static int
+spilling(struct cdc_writer *w, size_t n, char *err, size_t errlen)
+{
+	if (w->spill == NULL && w->held_bytes + n > w->hold_limit) {
+		w->spill = tmpfile();
+		if (w->spill == NULL)
+			return cdc_err(err, errlen,
+			    "cannot create a spill file for a large "
+			    "transaction: %s", strerror(errno));
+	}
+	return w->spill != NULL;
+}
+
 static int
 write_out(struct cdc_writer *w, const uint8_t *p, size_t n, char *err,
     size_t errlen)
 {
 	if (w->holding) {
-		if (w->spill == NULL && w->held.len + n > w->hold_limit) {
-			w->spill = tmpfile();
-			if (w->spill == NULL)
-				return cdc_err(err, errlen,
-				    "cannot create a spill file for a large "
-				    "transaction: %s", strerror(errno));
-		}
-		if (w->spill == NULL) {
-			cdc_buf_append(&w->held, p, n);
+		struct cdc_buf copy;
+		int rc = spilling(w, n, err, errlen);
+
+		if (rc == -1)
+			return -1;
+		if (rc == 0) {
+			cdc_buf_init(&copy);
+			cdc_buf_append(&copy, p, n);
+			hold_buf(w, &copy, 0);
+			cdc_buf_fini(&copy);
 			return 0;
 		}
 		if (fwrite(p, 1, n, w->spill) != n)
@@ -149,7 +204,24 @@ cdc_writer_set_unbuffered(struct cdc_writer *w, int on)
 int
 cdc_writer_announced(const struct cdc_writer *w, uint64_t fp)
 {
+	int i;
+
+	for (i = 0; i < w->nrecent; i++)
+		if (fp == w->recent[i])
+			return 1;
 	return cdc_fpmap_get(&w->announced, fp, NULL) != NULL;
+}
+
+/* Remembers fp, which is announced, as the most recent. */
+static void
+remember(struct cdc_writer *w, uint64_t fp)
+{
+	if (w->nrecent > 0 && fp == w->recent[0])
+		return;
+	w->recent[1] = w->recent[0];
+	w->recent[0] = fp;
+	if (w->nrecent < 2)
+		w->nrecent++;
 }
 
 uint64_t
@@ -159,7 +231,7 @@ cdc_writer_offset(const struct cdc_writer *w)
 }
 
 static int
-check_soe(const struct cdc_writer *w, const char *what,
+check_soe(struct cdc_writer *w, const char *what,
     const struct cdc_slice *s, char *err, size_t errlen)
 {
 	uint64_t fp;
@@ -173,6 +245,7 @@ check_soe(const struct cdc_writer *w, const char *what,
 		return cdc_err(err, errlen,
 		    "change %s uses schema %016llx before it was announced",
 		    what, (unsigned long long)fp);
+	remember(w, fp);
 	return 0;
 }
 
@@ -256,6 +329,7 @@ cdc_writer_flush(struct cdc_writer *w, char *err, size_t errlen)
 	struct cdc_buf *o;
 	uint8_t hdr[GAP];
 	size_t hn, datalen = w->block.len - GAP;
+	int rc;
 
 	if (w->count == 0)
 		return 0;
@@ -277,9 +351,24 @@ cdc_writer_flush(struct cdc_writer *w, char *err, size_t errlen)
 	hn += cdc_avro_enc_long(hdr + hn, (int64_t)datalen);
 	memcpy(o->p + GAP - hn, hdr, hn);
 	cdc_buf_append(o, w->sync, 16);
-	w->block.len = GAP;
 	w->count = 0;
-	return write_out(w, o->p + GAP - hn, datalen + hn + 16, err, errlen);
+	if (w->holding) {
+		int sp = spilling(w, datalen + hn + 16, err, errlen);
+
+		if (sp == -1)
+			return -1;
+		if (sp == 0) {
+			hold_buf(w, o, GAP - hn);
+			/* A whole block at once: a new buffer grown by doubling
+			 * would copy its block several times over. */
+			cdc_buf_reserve(&w->block, GAP + 2 * w->block_size);
+			w->block.len = GAP;
+			return 0;
+		}
+	}
+	rc = write_out(w, o->p + GAP - hn, datalen + hn + 16, err, errlen);
+	w->block.len = GAP;
+	return rc;
 }
 
 void
@@ -289,27 +378,70 @@ cdc_writer_hold(struct cdc_writer *w, size_t limit)
 	w->hold_limit = limit;
 }
 
-int
-cdc_writer_release(struct cdc_writer *w, char *err, size_t errlen)
+/* Copies the spill file to the stream: in the kernel with sendfile(2) where
+ * it can (no copy through this process; to a pipe, pages are moved), else
+ * through a buffer. */
+static int
+release_spill(struct cdc_writer *w, char *err, size_t errlen)
 {
 	uint8_t chunk[65536];
 	size_t n;
 	int rc = 0;
 
+	if (fflush(w->spill) == EOF)
+		return cdc_err(err, errlen, "cannot write the spill file: %s",
+		    strerror(errno));
+#ifdef __linux__
+	{
+		off_t off = 0, size = lseek(fileno(w->spill), 0, SEEK_END);
+		ssize_t k = 0;
+
+		while (off < size) {
+			k = sendfile(w->fd, fileno(w->spill), &off,
+			    (size_t)(size - off));
+			if (k == -1 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				break;
+			w->offset += (uint64_t)k;
+		}
+		if (off == size)
+			return 0;
+		if (k == -1 && errno != EINVAL && errno != ENOSYS)
+			return cdc_err(err, errlen,
+			    "cannot write stream: %s", strerror(errno));
+		/* Not for this pair of files: the rest through a buffer. */
+		if (fseeko(w->spill, off, SEEK_SET) == -1)
+			return cdc_err(err, errlen,
+			    "cannot read the spill file: %s", strerror(errno));
+	}
+#else
+	rewind(w->spill);
+#endif
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), w->spill)) > 0)
+		rc = write_out(w, chunk, n, err, errlen);
+	if (rc == 0 && ferror(w->spill))
+		rc = cdc_err(err, errlen, "cannot read the spill file: %s",
+		    strerror(errno));
+	return rc;
+}
+
+int
+cdc_writer_release(struct cdc_writer *w, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = 0;
+
 	w->holding = 0;
 	/* Memory first: the spill file only ever holds what came after. */
-	if (w->held.len > 0)
-		rc = write_out(w, w->held.p, w->held.len, err, errlen);
-	w->held.len = 0;
+	for (i = 0; i < w->nheld && rc == 0; i++)
+		rc = write_out(w, w->held[i].b.p + w->held[i].start,
+		    w->held[i].b.len - w->held[i].start, err, errlen);
+	w->nheld = 0;
+	w->held_bytes = 0;
 	if (w->spill != NULL) {
-		rewind(w->spill);
-		while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk),
-					w->spill)) > 0)
-			rc = write_out(w, chunk, n, err, errlen);
-		if (rc == 0 && ferror(w->spill))
-			rc = cdc_err(err, errlen,
-			    "cannot read the spill file: %s",
-			    strerror(errno));
+		if (rc == 0)
+			rc = release_spill(w, err, errlen);
 		fclose(w->spill);
 		w->spill = NULL;
 	}
@@ -320,7 +452,8 @@ void
 cdc_writer_discard(struct cdc_writer *w)
 {
 	w->holding = 0;
-	w->held.len = 0;
+	w->nheld = 0;
+	w->held_bytes = 0;
 	if (w->spill != NULL)
 		fclose(w->spill);
 	w->spill = NULL;
@@ -331,11 +464,15 @@ cdc_writer_discard(struct cdc_writer *w)
 void
 cdc_writer_free(struct cdc_writer *w)
 {
+	size_t i;
+
 	if (w == NULL)
 		return;
 	if (w->spill != NULL)
 		fclose(w->spill);
-	cdc_buf_fini(&w->held);
+	for (i = 0; i < w->capheld; i++)
+		cdc_buf_fini(&w->held[i].b);
+	free(w->held);
 	cdc_buf_fini(&w->block);
 	cdc_buf_fini(&w->out);
 	cdc_fpmap_fini(&w->announced);

@@ -5,6 +5,20 @@
 # A script that exits non-zero after its checks counts as one more failure.
 set -eu
 
+# A test that sets ENGINES (e.g. "18.16 current") before sourcing this file
+# runs once per ClickHouse engine of scripts/stack: ClickHouse 18.16
+# (CDC_CLICKHOUSE_URL) and the current one (CDC_CLICKHOUSE_CURRENT_URL,
+# chdb behind tests/tools/chdb_http.py). Each run's check names end in
+# [ENGINE], and $ENGINE says which one is running.
+if [ -n "${ENGINES:-}" ] && [ -z "${CDC_TEST_ENGINE:-}" ]; then
+	_rc=0
+	for _e in $ENGINES; do
+		CDC_TEST_ENGINE=$_e bash "$0" "$@" || _rc=1
+	done
+	exit "$_rc"
+fi
+ENGINE=${CDC_TEST_ENGINE:-18.16}
+
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${CDC_BIN:-$ROOT/bin}
 # The recorded binlogs the tests read, carried by the repository (SOURCES.md
@@ -12,7 +26,7 @@ BIN=${CDC_BIN:-$ROOT/bin}
 FIX=${CDC_FIXTURES:-$ROOT/tests/fixtures/binlog}
 T=$(mktemp -d "${TMPDIR:-/tmp}/cdc-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-TNAME=$(basename "$0" .sh)
+TNAME=$(basename "$0" .sh)${ENGINES:+[$ENGINE]}
 
 t_ok() { printf 'ok %s: %s\n' "$TNAME" "$1"; }
 t_fail() { printf 'not ok %s: %s: %s\n' "$TNAME" "$1" "${2:-}"; }
@@ -94,4 +108,29 @@ need_stack() {
 		exit 0
 	fi
 	eval "$("$ROOT/scripts/stack" env)"
+	[ -n "${ENGINES:-}" ] && need_engine
+	return 0
 }
+
+# need_engine: point CDC_CLICKHOUSE_URL (what chload and the checks use) at
+# $ENGINE's server, and set CH_VERSION to what it says it is.
+need_engine() {
+	case $ENGINE in
+	18.16) ;;
+	current) export CDC_CLICKHOUSE_URL=$CDC_CLICKHOUSE_CURRENT_URL ;;
+	*) t_fail engine "unknown engine '$ENGINE'"; exit 1 ;;
+	esac
+	CH_VERSION=$(curl -sS --max-time 10 --fail-with-body \
+	    "${CDC_CLICKHOUSE_URL}?query=SELECT%20version()%20FORMAT%20TSVRaw" 2>&1) ||
+	    CH_VERSION=
+	case $CH_VERSION in
+	[0-9]*) ;;
+	*)
+		t_fail engine "ClickHouse $ENGINE at $CDC_CLICKHOUSE_URL does not answer: $CH_VERSION"
+		exit 1
+		;;
+	esac
+}
+
+# on ENGINE: true when this run is on ENGINE.
+on() { [ "$ENGINE" = "$1" ]; }

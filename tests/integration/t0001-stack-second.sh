@@ -10,7 +10,7 @@ st2() {
 	    CDC_STACK_MYSQL_PORT=23306 \
 	    CDC_STACK_KAFKA_PORT=29092 CDC_STACK_KAFKA_CONTROLLER_PORT=29093 \
 	    CDC_STACK_CH_HTTP_PORT=28123 CDC_STACK_CH_TCP_PORT=29000 \
-	    CDC_STACK_CH_INTERSERVER_PORT=29009 \
+	    CDC_STACK_CH_INTERSERVER_PORT=29009 CDC_STACK_CH_CURRENT_PORT=28124 \
 	    "$ROOT/scripts/stack" "$@"
 }
 # Whatever happens, stop the second stack before its folder goes.
@@ -24,8 +24,8 @@ check_eq "up exits 0" "$rc" 0
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$T/up.err" >&2
 check "up says nothing on stdout" test ! -s "$T/up.out"
 check_rc "status exits 0" 0 st2 status
-check_eq "status has three running services" \
-    "$(grep -c ' running pid ' "$T/check.out")" 3
+check_eq "status has four running services" \
+    "$(grep -c ' running pid ' "$T/check.out")" 4
 
 st2 env >"$T/env.out" 2>/dev/null || true
 check "env points at the new ports" grep -qx \
@@ -37,13 +37,18 @@ check "kafka answers" sh -c \
     'kcat -b 127.0.0.1:29092 -L -m 10 | grep -q "broker 1 at 127.0.0.1:29092"'
 check_eq "clickhouse answers" "$(curl -sS --max-time 10 \
     'http://127.0.0.1:28123/?query=SELECT%201' 2>&1)" 1
+check_eq "clickhouse-current answers, as 26.9" "$(curl -sS --max-time 10 \
+    'http://127.0.0.1:28124/?query=SELECT%20version()' 2>&1)" 26.9.2.1
+st2 env >"$T/env.out" 2>/dev/null || true
+check "env gives its URL" grep -qx \
+    'export CDC_CLICKHOUSE_CURRENT_URL=http://127.0.0.1:28124/' "$T/env.out"
 check "processes run from the folder" pgrep -f -- "$dir/"
 
 rc=0
 st2 down >"$T/down.out" 2>"$T/down.err" || rc=$?
 check_eq "down exits 0" "$rc" 0
 check_rc "status after down exits 1" 1 st2 status
-check_eq "status after down" "$(grep -c ' stopped$' "$T/check.out")" 3
+check_eq "status after down" "$(grep -c ' stopped$' "$T/check.out")" 4
 check_rc "no process left" 1 pgrep -f -- "$dir/"
 check_eq "no pid file left" "$(ls "$dir"/*.pid 2>/dev/null | wc -l)" 0
 check "data stays" test -d "$dir/mariadb/data/mysql"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # chload: deletes, primary-key changes, truncation (op t and a Ddl frame),
 # schema evolution, rename and drop, a malicious identifier, replays of the
-# same stream and of an overlapping part, keyless tables, acknowledgements.
+# same stream and of an overlapping part, keyless tables, acknowledgements;
+# deleted rows kept as tombstones (a replay cannot bring them back), column
+# changes the rows in ClickHouse cannot take refused (exit 65) with the
+# table left readable, on ClickHouse 18.16 and 26.9.
+ENGINES="18.16 current"
 . "$(dirname "$0")/lib.sh"
 need_stack
 PY=/usr/bin/python3
@@ -35,15 +39,37 @@ e = es.Table(evil + "_" + pid, "sel`ect; DROP TABLE t --", [
     es.Col("a\\b'c\"d", "int", True), es.Col("from", "int", True)])
 tr = es.Table(db, "tr", [es.Col("id", "int", key=1)])
 s = es.Stream(sys.stdout.buffer)
-if part in ("all", "first"):
-    s.insert(t, {"id": 1, "v": "a"}, version=10)
-    s.insert(t, {"id": 2, "v": "b"}, version=11)
-    s.insert(t, {"id": 3, "v": "c"}, version=12)
+if part == "old2":
+    # A replay of row 2's insert alone, long after its delete.
+    s.insert(t, {"id": 2, "v": "2"}, version=11)
     s.commit()
-    s.update(t, {"id": 1, "v": "a"}, {"id": 1, "v": "A"}, version=20)
-    s.delete(t, {"id": 2, "v": "b"}, version=21)
+if part == "nullable":
+    # NULL allowed, then not: the column stays Nullable in ClickHouse.
+    n1 = es.Table(db, "nn", [es.Col("id", "int", key=1), es.Col("v", "int", True)])
+    n2 = es.Table(db, "nn", [es.Col("id", "int", key=1), es.Col("v", "int")])
+    s.insert(n1, {"id": 1, "v": None}, version=70)
+    s.commit()
+    s.insert(n2, {"id": 2, "v": 2}, version=71)
+    s.commit()
+if part == "narrow":
+    # Text that is no number, then a bigint: refused.
+    w1 = es.Table(db, "nv", [es.Col("id", "int", key=1), es.Col("v", "varchar(5)")])
+    w2 = es.Table(db, "nv", [es.Col("id", "int", key=1), es.Col("v", "bigint")])
+    s.insert(w1, {"id": 1, "v": "x"}, version=72)
+    s.commit()
+    s.insert(w2, {"id": 2, "v": 5}, version=73)
+    s.commit()
+if part in ("all", "first"):
+    # Numbers as text: v becomes a bigint later, and every value
+    # converts (one that cannot is refused: the "narrow" part).
+    s.insert(t, {"id": 1, "v": "1"}, version=10)
+    s.insert(t, {"id": 2, "v": "2"}, version=11)
+    s.insert(t, {"id": 3, "v": "3"}, version=12)
+    s.commit()
+    s.update(t, {"id": 1, "v": "1"}, {"id": 1, "v": "11"}, version=20)
+    s.delete(t, {"id": 2, "v": "2"}, version=21)
     s.tombstone(t, {"id": 2})
-    s.update(t, {"id": 3, "v": "c"}, {"id": 4, "v": "c"}, version=22)
+    s.update(t, {"id": 3, "v": "3"}, {"id": 4, "v": "3"}, version=22)
     s.insert(k, {"a": 1, "b": "x"}, version=23)
     s.insert(k, {"a": 1, "b": "x"}, version=24)
     s.insert(k, {"a": 2, "b": "y"}, version=25)
@@ -71,6 +97,9 @@ PYEOF
 gen all >"$T/all.avro"
 gen first >"$T/first.avro"
 gen second >"$T/second.avro"
+gen old2 >"$T/old2.avro"
+gen nullable >"$T/nullable.avro"
+gen narrow >"$T/narrow.avro"
 
 load() {
 	local rc=0
@@ -88,8 +117,17 @@ check_eq "current state after the stream" "$(state)" "$want"
 check_eq "acknowledged the last commit mark" "$(tail -n1 "$T/ack.1" | cut -d' ' -f1,2)" "ack 5"
 check "acks in order" sh -c "cut -d' ' -f2 '$T/ack.1' | sort -n -c"
 check_eq "evolved columns" "$(ch "SELECT name, type FROM system.columns WHERE database = '$db' AND table = 't' FORMAT CSV" | sed "s/\\\\'/'/g" | tr '\n' ' ')" \
-    '"id","Int32" "w","Nullable(String)" "_version","UInt64" "_deleted","UInt8" "_ts","DateTime('\''UTC'\'')" '
-check "the old row of a changed key is deleted" test "$(ch "SELECT _deleted FROM $db.t FINAL WHERE id = 3")" = 1
+    "\"id\",\"Int32\" \"w\",\"Nullable(String)\" \"_version\",\"UInt64\" \"_deleted\",\"UInt8\" \"_ts\",\"$(on 18.16 && echo "DateTime('UTC')" || echo "DateTime64(3, 'UTC')")\" "
+check "the old row of a changed key is deleted" test "$(ch "SELECT _deleted FROM $db.t WHERE id = 3 ORDER BY _version DESC LIMIT 1")" = 1
+# SELECT ... FINAL hides deleted rows on current servers (the table is
+# ReplacingMergeTree(_version, _deleted)); 18.16 shows the tombstone.
+check_eq "SELECT FINAL shows a deleted key ($ENGINE)" "$(ch "SELECT count() FROM $db.t FINAL WHERE id = 3")" "$(on 18.16 && echo 1 || echo 0)"
+# Merges keep deleted rows on both engines: they are the tombstones that
+# keep a replay from bringing a row back.
+ch "OPTIMIZE TABLE $db.t FINAL"
+check_eq "OPTIMIZE FINAL keeps the tombstones" "$(ch "SELECT count() FROM $db.t WHERE _deleted = 1 AND id IN (2, 3)")" 2
+load old2 "$T/old2.avro"
+check_eq "a replayed insert of a deleted row stays deleted" "$(ch "SELECT count() FROM $db.t_current WHERE id = 2")" 0
 check "rename applied" test "$(ch "EXISTS TABLE $db.tr2")" = 1
 check "drop reported, not applied" grep -q "source dropped table '$db.nokey'.*not applied" "$T/err.1"
 check_eq "truncate leaves only later rows" "$(ch "SELECT count() FROM $db.tr2_current")" 1
@@ -132,3 +170,18 @@ rc=0
 "$BIN/chload" -u "$CDC_CLICKHOUSE_URL" <"$T/kv.diff.avro" >"$T/out.kv2" 2>"$T/err.kv2" || rc=$?
 check_eq "two keyless images at one version are refused (exit)" "$rc" 65
 check "and said so" grep -q "keyless table '$db.kv': two different after images at version 9" "$T/err.kv2"
+
+# A column that allowed NULL and no longer does stays Nullable; a change of
+# type that rows in ClickHouse cannot take is refused before any ALTER
+# (26.9 would leave a stuck mutation and a table no SELECT can read; 18.16
+# would turn the text into NULL), and the table stays as it was.
+load nullable "$T/nullable.avro"
+check_eq "a column NOT NULL now stays Nullable" "$(ch "SELECT type FROM system.columns WHERE database = '$db' AND table = 'nn' AND name = 'v'")" "Nullable(Int32)"
+check_eq "and takes both rows" "$(ch "SELECT v FROM $db.nn_current ORDER BY id FORMAT CSV" | tr '\n' ' ')" '\N 2 '
+rc=0
+"$BIN/chload" -u "$CDC_CLICKHOUSE_URL" <"$T/narrow.avro" >"$T/out.nar" 2>"$T/err.nar" || rc=$?
+check_eq "text to bigint over rows that are no numbers: exit" "$rc" 65
+check "says which column, and why, in one line" grep -qx "chload: error: cannot change column 'v' of '\`$db\`.\`nv\`' from String to Int64: rows in ClickHouse cannot take the new type (.*Code: 6.*); the table is left as it is" "$T/err.nar"
+check_eq "the table keeps its type" "$(ch "SELECT type FROM system.columns WHERE database = '$db' AND table = 'nv' AND name = 'v'")" String
+check_eq "and can be read" "$(ch "SELECT id, v FROM $db.nv_current FORMAT CSV")" '1,"x"'
+check_eq "no mutation is left" "$(ch "SELECT count() FROM system.mutations WHERE database = '$db' AND NOT is_done")" 0
