@@ -22,11 +22,13 @@ dbz_ready() {
 	[ -f "$DBZ_HOME/classes/DebeziumRunner.class" ] && [ -d "$DBZ_HOME/lib" ]
 }
 
-# dbz_java ARGS...: the runner, quiet but for warnings, heap bounded, ended
-# after DBZ_TIMEOUT (600) seconds; the password goes through the
-# environment (CDC_MYSQL_PASSWORD).
+# The runner's command (arguments: PROPERTIES OUT STOP_TOPIC STOP_ID):
+# quiet but for warnings, heap bounded, ended after DBZ_TIMEOUT (600)
+# seconds. The password reaches it in CDC_MYSQL_PASSWORD, which `scripts/
+# stack env` exports, never in argv.
 dbz_java() {
-	CDC_MYSQL_PASSWORD=$CDC_MYSQL_PASSWORD timeout "${DBZ_TIMEOUT:-600}" java -Xmx"$DBZ_HEAP" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+	timeout "${DBZ_TIMEOUT:-600}" java -Xmx"$DBZ_HEAP" \
+	    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 	    -cp "$DBZ_HOME/lib/*:$DBZ_HOME/classes" DebeziumRunner "$@"
 }
 
