@@ -1,7 +1,9 @@
 """Differential test of binlog2avro on the local MariaDB, run by
 t1002-binlog2avro-differential.sh.
 
-  b2a_diff.py sql SEED DB        the schema and a random workload (SQL on stdout)
+  b2a_diff.py sql SEED DB [NOPS [full]]
+                                 the schema and a random workload (SQL on stdout);
+                                 full: no MINIMAL or NOBLOB row images
   b2a_diff.py selects DB         SELECTs that dump the final tables canonically
   b2a_diff.py check TNAME DB SQL VV JSONL DUMP
                                  compare: mariadb-binlog -vv against our stream,
@@ -523,7 +525,7 @@ class Gen:
         self.op()
         self.out.append("COMMIT;")
 
-    def workload(self, nops):
+    def workload(self, nops, partial=True):
         self.out.append("SET SESSION sql_mode = '';")
         self.out.append("SET SESSION time_zone = '+00:00';")
         for t in TABLES:
@@ -546,7 +548,7 @@ class Gen:
                 self.op()
                 i += 1
         # partial row images: a column that is not in the image is absent
-        for image in ("MINIMAL", "NOBLOB"):
+        for image in (("MINIMAL", "NOBLOB") if partial else ()):
             self.out.append("SET SESSION binlog_row_image = '%s';" % image)
             for _ in range(nops // 8):
                 if self.r.random() < 0.2:
@@ -574,10 +576,10 @@ class Gen:
         self.out.append("COMMIT;")
 
 
-def cmd_sql(seed, db, nops):
+def cmd_sql(seed, db, nops, partial=True):
     g = Gen(seed)
     print("\n".join(ddl(db)))
-    print("\n".join(g.workload(nops)))
+    print("\n".join(g.workload(nops, partial)))
 
 
 # ---- the final tables ------------------------------------------------------
@@ -936,7 +938,8 @@ def cmd_check(tname, db, sqlpath, vvpath, jpath, dumppath):
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "sql":
-        cmd_sql(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 700)
+        cmd_sql(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 700,
+                sys.argv[5:6] != ["full"])
     elif cmd == "selects":
         cmd_selects(sys.argv[2])
     elif cmd == "check":
