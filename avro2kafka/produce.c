@@ -753,6 +753,16 @@ teardown(struct state *st)
 		close(st->ack_fd);
 }
 
+/* A Kafka failure: its first message is kept for the end of the run. */
+static int
+failed(struct state *st, const char *err)
+{
+	if (!st->failed)
+		snprintf(st->fail_msg, sizeof(st->fail_msg), "%s", err);
+	st->failed = 1;
+	return END_KAFKA;
+}
+
 /* Reads frames until the end of input, a signal or a failure. */
 static int
 loop(struct state *st, struct cdc_reader *r)
@@ -769,18 +779,22 @@ loop(struct state *st, struct cdc_reader *r)
 			return END_KAFKA;
 		n = cdc_reader_next(r, &f, err, sizeof(err));
 		if (n == CDC_READ_AGAIN) {
+			/* The input went idle: a transaction that ends at a
+			 * commit mark is committed now, not at -I, so that
+			 * read_committed consumers see it at once. Under load
+			 * the input is never idle and -I and -N decide;
+			 * while a commit waits for the broker, input piles up
+			 * for the next one. */
+			if (st->txn_changes > 0 &&
+			    txn_maybe_commit(st, 1, err, sizeof(err)) == -1)
+				return failed(st, err);
 			pfd.fd = STDIN_FILENO;
 			pfd.events = POLLIN;
 			pfd.revents = 0;
 			poll(&pfd, 1, 100);
 			serve(st, 0);
-			if (txn_maybe_commit(st, 0, err, sizeof(err)) == -1) {
-				if (!st->failed)
-					snprintf(st->fail_msg,
-					    sizeof(st->fail_msg), "%s", err);
-				st->failed = 1;
-				return END_KAFKA;
-			}
+			if (txn_maybe_commit(st, 0, err, sizeof(err)) == -1)
+				return failed(st, err);
 			continue;
 		}
 		if (n == 0)
@@ -790,15 +804,8 @@ loop(struct state *st, struct cdc_reader *r)
 			return strstr(err, "cannot read") != NULL ? EX_IOERR :
 								    EX_DATAERR;
 		}
-		if (on_frame(st, &f, err, sizeof(err)) == -1) {
-			if (cdc_stop)
-				return END_SIGNAL;
-			if (!st->failed)
-				snprintf(st->fail_msg, sizeof(st->fail_msg),
-				    "%s", err);
-			st->failed = 1;
-			return END_KAFKA;
-		}
+		if (on_frame(st, &f, err, sizeof(err)) == -1)
+			return cdc_stop ? END_SIGNAL : failed(st, err);
 	}
 }
 

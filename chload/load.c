@@ -925,7 +925,9 @@ maybe_flush(struct loader *l, struct table *t, int64_t now, int force)
 
 	if (t->inflight || t->fill.nrows == 0 || l->rc != 0)
 		return;
-	if (!force && !batch_full(l, &t->fill) &&
+	/* An idle input sends what it has: a batch that is not filling
+	 * need not wait for its linger (which bounds the wait under load). */
+	if (!force && !l->idle && !batch_full(l, &t->fill) &&
 	    now - t->fill.t0 < l->o.linger_ms)
 		return;
 	if (l->o.dry_run) {
@@ -1132,6 +1134,12 @@ loader_backpressure(const struct loader *l)
 	return total >= 4 * l->o.batch_bytes;
 }
 
+void
+loader_set_idle(struct loader *l, int idle)
+{
+	l->idle = idle;
+}
+
 int
 loader_next_due(const struct loader *l, int max)
 {
@@ -1144,7 +1152,7 @@ loader_next_due(const struct loader *l, int max)
 		if (t->inflight && t->retry_at != 0 && t->retry_at < due)
 			due = t->retry_at;
 		if (!t->inflight && t->fill.nrows > 0) {
-			d = t->fill.t0 + l->o.linger_ms;
+			d = l->idle ? now : t->fill.t0 + l->o.linger_ms;
 			if (d < due)
 				due = d;
 		}

@@ -82,6 +82,7 @@ struct loader {
 	struct cdc_buf scratch;
 	struct cdc_buf fetched; /* rows read back to complete partial images */
 	int rc; /* a fatal exit code, once set */
+	int idle; /* the input has nothing more for now: flush at once */
 	/* Counters for the info line. */
 	uint64_t in, out, inserts, retries, dead_rows, bytes_out, ddl;
 	uint64_t completed; /* partial images completed from ClickHouse */
@@ -105,6 +106,9 @@ int loader_backpressure(const struct loader *l);
 int loader_service(struct loader *l, int fd, int timeout_ms);
 /* Milliseconds until the next flush or retry is due (at most max). */
 int loader_next_due(const struct loader *l, int max);
+/* Whether the input is idle (nothing to read now): buffers are then sent
+ * without waiting for their linger. */
+void loader_set_idle(struct loader *l, int idle);
 /* Flushes everything and waits for it (end of input or a signal). Returns
  * 0 when all is in ClickHouse and acknowledged, else an exit code. */
 int loader_finish(struct loader *l);

@@ -300,6 +300,7 @@ run(const struct load_opts *o)
 	r = cdc_reader_new(STDIN_FILENO, "stdin");
 	while (!cdc_stop && !eof) {
 		/* A bounded burst, so uploads in flight keep moving. */
+		loader_set_idle(l, 0);
 		for (budget = 4096; budget > 0 && !loader_backpressure(l);
 		     budget--) {
 			n = cdc_reader_next(r, &f, err, sizeof(err));
@@ -322,6 +323,8 @@ run(const struct load_opts *o)
 		if (eof || cdc_stop)
 			break;
 		fd = -1;
+		loader_set_idle(l, budget > 0 && !cdc_reader_pending(r) &&
+		    !loader_backpressure(l));
 		n = loader_next_due(l, 100);
 		if (!loader_backpressure(l)) {
 			if (cdc_reader_pending(r) || budget == 0)
