@@ -763,12 +763,45 @@ failed(struct state *st, const char *err)
 	return END_KAFKA;
 }
 
+/* A transaction that ends at a commit mark is committed as soon as the
+ * input pauses, not at -I, so that read_committed consumers see it at
+ * once. A pause is IDLE_MS without input, and commits on pauses come at
+ * most every MIN_TXN_MS: a catch-up reads faster than it is fed, and a
+ * commit at every empty pipe would make its transactions tiny. */
+#define IDLE_MS 10
+#define MIN_TXN_MS 50
+
+/* Waits for input (up to 100 ms), serving Kafka, and commits what a pause
+ * or -I/-M makes due. Returns 0, or END_KAFKA on a failure. */
+static int
+idle_wait(struct state *st)
+{
+	struct pollfd pfd;
+	char err[CDC_ERRLEN];
+	int64_t age = cdc_mono_ms() - st->txn_start;
+	int due = st->txn_changes > 0 && st->partial == 0, wait = 100, paused;
+
+	if (due)
+		wait = age >= MIN_TXN_MS ? IDLE_MS : (int)(MIN_TXN_MS - age);
+	if (wait < IDLE_MS)
+		wait = IDLE_MS;
+	pfd.fd = STDIN_FILENO;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	paused = poll(&pfd, 1, wait) == 0;
+	serve(st, 0);
+	paused = paused && due &&
+	    cdc_mono_ms() - st->txn_start >= MIN_TXN_MS;
+	if (txn_maybe_commit(st, paused, err, sizeof(err)) == -1)
+		return failed(st, err);
+	return 0;
+}
+
 /* Reads frames until the end of input, a signal or a failure. */
 static int
 loop(struct state *st, struct cdc_reader *r)
 {
 	struct cdc_frame f;
-	struct pollfd pfd;
 	char err[CDC_ERRLEN];
 	int n;
 
@@ -779,22 +812,8 @@ loop(struct state *st, struct cdc_reader *r)
 			return END_KAFKA;
 		n = cdc_reader_next(r, &f, err, sizeof(err));
 		if (n == CDC_READ_AGAIN) {
-			/* The input went idle: a transaction that ends at a
-			 * commit mark is committed now, not at -I, so that
-			 * read_committed consumers see it at once. Under load
-			 * the input is never idle and -I and -N decide;
-			 * while a commit waits for the broker, input piles up
-			 * for the next one. */
-			if (st->txn_changes > 0 &&
-			    txn_maybe_commit(st, 1, err, sizeof(err)) == -1)
-				return failed(st, err);
-			pfd.fd = STDIN_FILENO;
-			pfd.events = POLLIN;
-			pfd.revents = 0;
-			poll(&pfd, 1, 100);
-			serve(st, 0);
-			if (txn_maybe_commit(st, 0, err, sizeof(err)) == -1)
-				return failed(st, err);
+			if (idle_wait(st) != 0)
+				return END_KAFKA;
 			continue;
 		}
 		if (n == 0)

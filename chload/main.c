@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,12 +280,16 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 
 /* Reads frames as they come and feeds the loader, waiting on stdin and the
  * network together so that age-based flushes happen while input is quiet. */
+/* How long the input must stay empty to count as a pause (ms). */
+#define IDLE_MS 10
+
 static int
 run(const struct load_opts *o)
 {
 	struct cdc_reader *r;
 	struct cdc_frame f;
 	struct loader *l;
+	struct pollfd pfd;
 	char err[CDC_ERRLEN];
 	int rc, n, eof = 0, budget, fd, flags;
 
@@ -323,8 +328,16 @@ run(const struct load_opts *o)
 		if (eof || cdc_stop)
 			break;
 		fd = -1;
-		loader_set_idle(l, budget > 0 && !cdc_reader_pending(r) &&
-		    !loader_backpressure(l));
+		/* A pause in the input sends what is buffered at once (the
+		 * linger bounds the wait under load); a pause is IDLE_MS
+		 * without input, so that a catch-up, which reads faster than
+		 * it is fed, still fills its batches. */
+		if (budget > 0 && !cdc_reader_pending(r) &&
+		    !loader_backpressure(l)) {
+			pfd.fd = STDIN_FILENO;
+			pfd.events = POLLIN;
+			loader_set_idle(l, poll(&pfd, 1, IDLE_MS) == 0);
+		}
 		n = loader_next_due(l, 100);
 		if (!loader_backpressure(l)) {
 			if (cdc_reader_pending(r) || budget == 0)
