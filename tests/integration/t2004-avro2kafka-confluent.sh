@@ -10,7 +10,7 @@ need_stack
 . "$(dirname "$0")/kafka_lib.sh"
 PY=${CDC_DEPS_DIR:-$ROOT/.deps}/venv-cdc/bin/python3
 [ -x "$PY" ] || { t_fail venv "no $PY: run scripts/deps"; exit 1; }
-REG=$CDC_SCHEMA_REGISTRY_URL
+REG=$CDC_STACK_REGISTRY_URL
 
 db=$PFX
 sql() { MYSQL_PWD=$CDC_MYSQL_PASSWORD mariadb --no-defaults -h "$CDC_MYSQL_HOST" \
@@ -79,7 +79,7 @@ check_eq "and the same schemas" "$(kinds "$T/out.avro" schema)" \
 
 # Without a registry kafka2ch names what it cannot read.
 rc=0
-timeout 60 env -u CDC_SCHEMA_REGISTRY_URL "$K2C" -q -g "$PFX-noreg" -e -s 1 "$topic" >/dev/null \
+timeout 60 "$K2C" -q -g "$PFX-noreg" -e -s 1 "$topic" >/dev/null \
     2>"$T/noreg.err" </dev/null || rc=$?
 check_eq "without --schema-registry: exit 65" "$rc" 65
 check "and says why" grep -q 'needs --schema-registry' "$T/noreg.err"

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$(dirname "$0")/kafka_lib.sh"
-REG=$CDC_SCHEMA_REGISTRY_URL
+REG=$CDC_STACK_REGISTRY_URL
 
 gen() { "$GEN" -n 3000 -t 2 -k 200 -x 10 -p "$PFX" "$@"; }
 gen >"$T/in.avro"
