@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stream.h"
+
 struct a2k_opts {
 	const char *brokers;
 	const char *prefix;
@@ -26,6 +28,7 @@ struct a2k_opts {
 	int64_t timeout_s;   /* retry budget */
 	int64_t linger_ms;
 	int64_t queue_kb;
+	const char *registry; /* --schema-registry URL; NULL: schema topic */
 	int tombstones;
 	int resume; /* --resume-position */
 };
@@ -42,5 +45,25 @@ int a2k_run(const struct a2k_opts *o);
 /* Prints the last position committed under o->txn_id (after fencing any
  * producer still open with that id). Returns an exit code. */
 int a2k_resume_position(const struct a2k_opts *o);
+
+struct a2k_wire;
+
+/* The Confluent wire format of wire.c, for a registry at url; budget_s
+ * bounds the retries of each request. NULL with err set. */
+struct a2k_wire *a2k_wire_new(const char *url, int64_t budget_s, char *err,
+    size_t errlen);
+void a2k_wire_free(struct a2k_wire *w);
+/* Keeps an announced schema (copied) for registration on first use. */
+void a2k_wire_schema(struct a2k_wire *w, uint64_t fp, const void *json,
+    size_t len);
+/* Frames the single-object encoded key (is_key) or value in of topic:
+ * *out points into w until the next call for the same is_key; a null in
+ * stays null. Registers the schema first when this topic has not used it.
+ * Returns 0, or an enum cdc_registry_rc with err set. */
+int a2k_wire_frame(struct a2k_wire *w, const struct cdc_slice *topic,
+    int is_key, const struct cdc_slice *in, struct cdc_slice *out, char *err,
+    size_t errlen);
+/* Schemas registered so far (0 for NULL). */
+uint64_t a2k_wire_registered(const struct a2k_wire *w);
 
 #endif

@@ -10,6 +10,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "opt.h"
+#include "registry.h"
 #include "stream.h"
 #include "sys.h"
 #include "version.h"
@@ -31,6 +32,9 @@ usage(FILE *f)
 	    "of ID\n"
 	    "  -p, --prefix PREFIX         topic prefix (cdc)\n"
 	    "  -S, --schema-topic TOPIC    schema topic (PREFIX.schemas)\n"
+	    "  -U, --schema-registry URL   Confluent wire format, schemas in "
+	    "this registry\n"
+	    "                              (CDC_SCHEMA_REGISTRY_URL)\n"
 	    "  -O, --offsets-topic TOPIC   position topic (PREFIX.offsets)\n"
 	    "  -D, --ddl-topic TOPIC       DDL statement topic (PREFIX.ddl)\n"
 	    "  -P, --partitions N          create missing change topics with "
@@ -54,10 +58,11 @@ usage(FILE *f)
 	    "  -q, --quiet  -v, --verbose  -T, --log-time\n"
 	    "  -h, --help   -V, --version\n"
 	    "Exit status: 0 done or stopped by a signal, 64 usage, 65 corrupt "
-	    "stream,\n"
-	    "69 Kafka unavailable, 74 read error, 75 stopped with work in "
-	    "flight,\n"
-	    "78 bad environment or property.\n");
+	    "stream or\n"
+	    "a schema the registry refuses, 69 Kafka or the registry "
+	    "unavailable, 74 read\n"
+	    "error, 75 stopped with work in flight, 78 bad environment or "
+	    "property.\n");
 }
 
 int
@@ -84,6 +89,7 @@ main(int argc, char *argv[])
 	    {"schema-topic", required_argument, NULL, 'S'},
 	    {"log-time", no_argument, NULL, 'T'},
 	    {"transactional-id", required_argument, NULL, 't'},
+	    {"schema-registry", required_argument, NULL, 'U'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"timeout", required_argument, NULL, 'w'},
@@ -111,7 +117,7 @@ main(int argc, char *argv[])
 	o.tombstones = 1;
 	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));
 	while ((c = getopt_long(argc, argv,
-		    "A:a:b:C:D:hI:l:M:nO:P:p:Q:qRr:S:Tt:vVw:X:", longopts,
+		    "A:a:b:C:D:hI:l:M:nO:P:p:Q:qRr:S:Tt:U:vVw:X:", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'A':
@@ -189,6 +195,9 @@ main(int argc, char *argv[])
 		case 't':
 			o.txn_id = optarg;
 			break;
+		case 'U':
+			o.registry = optarg;
+			break;
 		case 'v':
 			cdc_verbosity = ++verbose == 1 ? CDC_LOG_DEBUG :
 							 CDC_LOG_TRACE;
@@ -232,8 +241,14 @@ main(int argc, char *argv[])
 		goto usage;
 	}
 
+	if (o.registry != NULL && schema_flag != NULL) {
+		cdc_error("cannot use --schema-registry with --schema-topic");
+		goto usage;
+	}
+
 	/* Environment. */
 	o.brokers = cdc_kafka_brokers(o.brokers);
+	o.registry = cdc_registry_url(o.registry);
 	if (o.txn_id == NULL)
 		o.txn_id = cdc_getenv("CDC_AVRO2KAFKA_TRANSACTIONAL_ID");
 	if (o.prefix == NULL)

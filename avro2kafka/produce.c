@@ -16,6 +16,7 @@
 #include "fpmap.h"
 #include "kafka.h"
 #include "log.h"
+#include "registry.h"
 #include "stream.h"
 #include "sys.h"
 
@@ -39,6 +40,8 @@ struct state {
 	struct topic *topics;
 	size_t ntopics, lasttopic;
 	struct cdc_fpmap sent; /* schemas written to the schema topic */
+	struct a2k_wire *wire; /* --schema-registry, else NULL */
+	int reg_rc;            /* exit code of a registry refusal, or 0 */
 	int64_t schema_pending;
 	/* at-least-once: a deque of epochs, the last one open */
 	struct epoch *ep;
@@ -330,6 +333,12 @@ on_schema(struct state *st, const struct cdc_frame *f, char *err,
 	struct cdc_slice k, v;
 	size_t len;
 
+	if (st->wire != NULL) {
+		/* Registered when a change of a topic first uses it. */
+		a2k_wire_schema(st->wire, f->fingerprint, f->schema.p,
+		    f->schema.len);
+		return 0;
+	}
 	old = cdc_fpmap_get(&st->sent, f->fingerprint, &len);
 	if (old != NULL && len == f->schema.len &&
 	    memcmp(old, f->schema.p, len) == 0)
@@ -350,12 +359,33 @@ on_schema(struct state *st, const struct cdc_frame *f, char *err,
 	return 0;
 }
 
+/* The Confluent framing of a change's key and value into *k and *v. A
+ * refusal keeps the exit code it calls for; an unreachable registry is
+ * left to finish(), as an unreachable broker is. */
+static int
+framed(struct state *st, const struct cdc_frame *f, struct cdc_slice *k,
+    struct cdc_slice *v, char *err, size_t errlen)
+{
+	int rc;
+
+	rc = a2k_wire_frame(st->wire, &f->topic, 1, &f->key, k, err, errlen);
+	if (rc == 0)
+		rc = a2k_wire_frame(st->wire, &f->topic, 0, &f->value, v, err,
+		    errlen);
+	if (rc == CDC_REGISTRY_REFUSED)
+		st->reg_rc = EX_DATAERR;
+	else if (rc == CDC_REGISTRY_DENIED || rc == CDC_REGISTRY_NOT_FOUND)
+		st->reg_rc = EX_CONFIG;
+	return rc == 0 ? 0 : -1;
+}
+
 static int
 on_change(struct state *st, const struct cdc_frame *f, char *err,
     size_t errlen)
 {
 	rd_kafka_topic_t *rkt;
 	struct hdr h;
+	struct cdc_slice k = f->key, v = f->value;
 
 	st->in_changes++;
 	if (f->value.p == NULL && !st->o->tombstones)
@@ -371,7 +401,9 @@ on_change(struct state *st, const struct cdc_frame *f, char *err,
 	h.name = CDC_HDR_VP;
 	h.val = st->vp.p;
 	h.len = (ssize_t)st->vp.len;
-	if (produce(st, rkt, &f->key, &f->value, &h, 1, 0, err, errlen) == -1)
+	if (st->wire != NULL && framed(st, f, &k, &v, err, errlen) == -1)
+		return -1;
+	if (produce(st, rkt, &k, &v, &h, 1, 0, err, errlen) == -1)
 		return -1;
 	st->txn_changes++;
 	st->partial++;
@@ -623,8 +655,16 @@ setup(struct state *st, char *err, size_t errlen)
 		    o->brokers, detail);
 		return EX_UNAVAILABLE;
 	}
-	if (cdc_kafka_ensure_topic(st->rk, o->schema_topic, 1,
-		(int)o->replication, 1, tmo, detail, sizeof(detail)) == -1 ||
+	if (o->registry != NULL) {
+		st->wire = a2k_wire_new(o->registry, o->timeout_s, err,
+		    errlen);
+		if (st->wire == NULL)
+			return EX_CONFIG;
+	}
+	if ((o->registry == NULL &&
+		cdc_kafka_ensure_topic(st->rk, o->schema_topic, 1,
+		    (int)o->replication, 1, tmo, detail, sizeof(detail)) ==
+		    -1) ||
 	    (o->txn_id != NULL &&
 		cdc_kafka_ensure_topic(st->rk, o->offsets_topic, 1,
 		    (int)o->replication, 1, tmo, detail,
@@ -748,6 +788,7 @@ teardown(struct state *st)
 	free(st->ep);
 	free(st->last_pos);
 	cdc_fpmap_fini(&st->sent);
+	a2k_wire_free(st->wire);
 	cdc_buf_fini(&st->vp);
 	if (st->ack_fd != -1 && st->ack_fd != st->o->ack_fd)
 		close(st->ack_fd);
@@ -863,9 +904,12 @@ a2k_run(const struct a2k_opts *o)
 	else if (how == END_KAFKA)
 		cdc_error("%s", st.fail_msg);
 	rc = finish(&st, how);
+	if (st.reg_rc != 0)
+		rc = st.reg_rc;
 	cdc_info("in=%" PRIu64 " out=%" PRIu64 " txns=%" PRIu64
-		 " acks=%" PRIu64,
-	    st.in_changes, st.out_records, st.txns, st.acks);
+		 " acks=%" PRIu64 " registered=%" PRIu64,
+	    st.in_changes, st.out_records, st.txns, st.acks,
+	    a2k_wire_registered(st.wire));
 	cdc_reader_free(r);
 	teardown(&st);
 	return rc;

@@ -17,6 +17,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "opt.h"
+#include "registry.h"
 #include "stream.h"
 #include "sys.h"
 #include "version.h"
@@ -38,6 +39,7 @@ struct state {
 	rd_kafka_t *rk;
 	struct cdc_writer *w;
 	struct k2c_schemas *schemas;
+	struct k2c_wire *wire; /* --schema-registry, else NULL */
 	struct cdc_ack_reader *ackr;
 	int ack_fd;
 	int ack_eof;
@@ -448,6 +450,49 @@ announce(struct state *st, const rd_kafka_message_t *m, const void *p,
 	return 0;
 }
 
+/* A Confluent-framed key or value (its first byte is 0, which single-object
+ * encoding never starts with) becomes single-object encoded in *s, its
+ * schema announced first when this stream has not announced that text.
+ * Other bytes are left alone for announce(). */
+static int
+rewire(struct state *st, const rd_kafka_message_t *m, struct cdc_slice *s,
+    int is_key)
+{
+	struct k2c_wired wd;
+	struct cdc_frame f;
+	char err[CDC_ERRLEN];
+	int rc;
+
+	if (s->p == NULL || s->len == 0 || s->p[0] != CDC_WIRE_MAGIC)
+		return 0;
+	if (st->wire == NULL)
+		return data_error(st, m, "Confluent wire format: needs "
+					 "--schema-registry");
+	rc = k2c_wire_decode(st->wire, is_key, s->p, s->len, &wd, err,
+	    sizeof(err));
+	if (rc == CDC_REGISTRY_UNAVAILABLE || rc == CDC_REGISTRY_DENIED) {
+		if (cdc_stop)
+			return -1;
+		cdc_error("%s", err);
+		fail(st, rc == CDC_REGISTRY_DENIED ? EX_CONFIG :
+						     EX_UNAVAILABLE);
+		return -1;
+	}
+	if (rc != 0)
+		return data_error(st, m, err);
+	if (wd.fresh || !cdc_writer_announced(st->w, wd.fp)) {
+		memset(&f, 0, sizeof(f));
+		f.kind = CDC_FRAME_SCHEMA_ANN;
+		f.fingerprint = wd.fp;
+		f.schema = (struct cdc_slice){(const uint8_t *)wd.schema,
+		    wd.schema_len};
+		if (cdc_writer_put(st->w, &f, err, sizeof(err)) == -1)
+			return write_failed(st, err);
+	}
+	*s = wd.soe;
+	return 0;
+}
+
 static int
 header_text(const rd_kafka_message_t *m, const char *name,
     struct cdc_slice *out)
@@ -520,14 +565,16 @@ on_message(struct state *st, const rd_kafka_message_t *m)
 			return data_error(st, m, "no cdc.position or "
 						 "cdc.ts_ms header");
 	} else {
-		if (announce(st, m, m->key, m->key_len) == -1 ||
-		    announce(st, m, m->payload, m->len) == -1)
+		f.key = (struct cdc_slice){m->key, m->key_len};
+		f.value = (struct cdc_slice){m->payload, m->len};
+		if (rewire(st, m, &f.key, 1) == -1 ||
+		    rewire(st, m, &f.value, 0) == -1 ||
+		    announce(st, m, f.key.p, f.key.len) == -1 ||
+		    announce(st, m, f.value.p, f.value.len) == -1)
 			return -1;
 		f.kind = CDC_FRAME_CHANGE;
 		f.topic.p = (const uint8_t *)p->topic;
 		f.topic.len = p->topic_len;
-		f.key = (struct cdc_slice){m->key, m->key_len};
-		f.value = (struct cdc_slice){m->payload, m->len};
 		if (header_vp(m, &f) == -1)
 			return data_error(st, m, "no valid cdc.vp header");
 		if (f.version > st->version)
@@ -592,9 +639,10 @@ stats(struct state *st, int force)
 		return;
 	st->stats_at = now;
 	cdc_info("in=%" PRIu64 " marks=%" PRId64 " acked=%" PRId64
-		 " commits=%" PRIu64 " partitions=%zu wakes=%" PRIu64,
+		 " commits=%" PRIu64 " partitions=%zu wakes=%" PRIu64
+		 " registry=%" PRIu64,
 	    st->n_in, st->seq, st->acked, st->n_commits, st->nassigned,
-	    st->n_wakes);
+	    st->n_wakes, k2c_wire_requests(st->wire));
 }
 
 /* Handles one record or event of the consumer queue and destroys it.
@@ -890,6 +938,15 @@ k2c_run(const struct k2c_opts *o)
 		rc = EX_CONFIG;
 		goto out;
 	}
+	if (o->registry != NULL) {
+		st.wire = k2c_wire_new(o->registry, o->timeout_s, err,
+		    sizeof(err));
+		if (st.wire == NULL) {
+			cdc_error("%s", err);
+			rc = EX_CONFIG;
+			goto out;
+		}
+	}
 	loop(&st);
 	cdc_debug("stopped consuming");
 	rc = drain(&st);
@@ -901,6 +958,7 @@ out:
 		rd_kafka_destroy(st.rk);
 	}
 	k2c_schemas_free(st.schemas);
+	k2c_wire_free(st.wire);
 	cdc_ack_reader_free(st.ackr);
 	if (st.ack_fd != -1 && st.ack_fd != o->ack_fd)
 		close(st.ack_fd);

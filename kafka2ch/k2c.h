@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stream.h"
+
 struct k2c_opts {
 	const char *brokers;
 	const char *group;
@@ -27,6 +29,7 @@ struct k2c_opts {
 	int64_t mark_ms;
 	int64_t timeout_s;        /* retry budget */
 	int64_t schema_timeout_s; /* wait for an unknown schema */
+	const char *registry;     /* --schema-registry URL, or NULL */
 };
 
 /* Applies the -X properties and the settings every kafka2ch consumer
@@ -48,5 +51,29 @@ void k2c_schemas_free(struct k2c_schemas *s);
  * wait_ms when it is not known yet. NULL when it does not turn up. */
 const char *k2c_schemas_get(struct k2c_schemas *s, uint64_t fp, int wait_ms,
     size_t *len);
+
+struct k2c_wire;
+
+/* A Confluent-framed key or value, decoded by k2c_wire_decode(). */
+struct k2c_wired {
+	struct cdc_slice soe; /* single-object encoded; points into the wire */
+	uint64_t fp;
+	const char *schema; /* its JSON, owned by the wire */
+	size_t schema_len;
+	int fresh; /* the stream has not announced this id's text yet */
+};
+
+/* The Confluent side of wire.c, for a registry at url; budget_s bounds
+ * the retries of each request. NULL with err set. */
+struct k2c_wire *k2c_wire_new(const char *url, int64_t budget_s, char *err,
+    size_t errlen);
+void k2c_wire_free(struct k2c_wire *w);
+/* Decodes the n framed bytes at p (a key when is_key): out->soe stays
+ * valid until the next call with the same is_key. Fetches the schema on
+ * first use of its id. Returns 0, or an enum cdc_registry_rc with err. */
+int k2c_wire_decode(struct k2c_wire *w, int is_key, const uint8_t *p,
+    size_t n, struct k2c_wired *out, char *err, size_t errlen);
+/* Registry requests so far (0 for NULL). */
+uint64_t k2c_wire_requests(const struct k2c_wire *w);
 
 #endif

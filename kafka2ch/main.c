@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mem.h"
 #include "opt.h"
+#include "registry.h"
 #include "stream.h"
 #include "sys.h"
 #include "version.h"
@@ -33,6 +34,9 @@ usage(FILE *f)
 	    "                              ^PREFIX.DB.TABLE and PREFIX.ddl\n"
 	    "  -S, --schema-topic TOPIC    schema topic (PREFIX.schemas)\n"
 	    "  -D, --ddl-topic TOPIC       DDL statement topic (PREFIX.ddl)\n"
+	    "  -U, --schema-registry URL   also read the Confluent wire "
+	    "format\n"
+	    "                              (CDC_SCHEMA_REGISTRY_URL)\n"
 	    "  -B, --from-beginning        a new group starts at the "
 	    "beginning (default)\n"
 	    "  -E, --from-end              a new group starts at the end\n"
@@ -52,7 +56,8 @@ usage(FILE *f)
 	    "  -h, --help   -V, --version\n"
 	    "Exit status: 0 done or stopped by a signal, 64 usage, 65 "
 	    "undecodable record\n"
-	    "or acknowledgement, 69 Kafka unavailable, 74 write error, 75 "
+	    "or acknowledgement, 69 Kafka or the registry unavailable, 74 write "
+	    "error, 75 "
 	    "stopped with\n"
 	    "changes not acknowledged, 78 bad environment or property, 141 "
 	    "stdout closed.\n");
@@ -105,6 +110,7 @@ main(int argc, char *argv[])
 	    {"schema-topic", required_argument, NULL, 'S'},
 	    {"schema-timeout", required_argument, NULL, 's'},
 	    {"log-time", no_argument, NULL, 'T'},
+	    {"schema-registry", required_argument, NULL, 'U'},
 	    {"unbuffered", no_argument, NULL, 'u'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
@@ -128,7 +134,7 @@ main(int argc, char *argv[])
 	o.schema_timeout_s = 30;
 	o.offset_reset = "earliest";
 	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));
-	while ((c = getopt_long(argc, argv, "A:a:Bb:D:Eeg:hi:m:p:qS:s:TuvVw:X:",
+	while ((c = getopt_long(argc, argv, "A:a:Bb:D:Eeg:hi:m:p:qS:s:TU:uvVw:X:",
 		    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'A':
@@ -188,6 +194,9 @@ main(int argc, char *argv[])
 		case 'T':
 			cdc_log_time = 1;
 			break;
+		case 'U':
+			o.registry = optarg;
+			break;
 		case 'u':
 			o.unbuffered = 1;
 			break;
@@ -236,6 +245,7 @@ main(int argc, char *argv[])
 
 	/* Environment. */
 	o.brokers = cdc_kafka_brokers(o.brokers);
+	o.registry = cdc_registry_url(o.registry);
 	if (o.group == NULL)
 		o.group = cdc_getenv("CDC_KAFKA2CH_GROUP");
 	if (o.prefix == NULL)

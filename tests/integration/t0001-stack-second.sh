@@ -11,6 +11,7 @@ st2() {
 	    CDC_STACK_KAFKA_PORT=29092 CDC_STACK_KAFKA_CONTROLLER_PORT=29093 \
 	    CDC_STACK_CH_HTTP_PORT=28123 CDC_STACK_CH_TCP_PORT=29000 \
 	    CDC_STACK_CH_INTERSERVER_PORT=29009 CDC_STACK_CH_CURRENT_PORT=28124 \
+	    CDC_STACK_REGISTRY_PORT=29090 \
 	    "$ROOT/scripts/stack" "$@"
 }
 # Whatever happens, stop the second stack before its folder goes.
@@ -24,8 +25,8 @@ check_eq "up exits 0" "$rc" 0
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$T/up.err" >&2
 check "up says nothing on stdout" test ! -s "$T/up.out"
 check_rc "status exits 0" 0 st2 status
-check_eq "status has four running services" \
-    "$(grep -c ' running pid ' "$T/check.out")" 4
+check_eq "status has five running services" \
+    "$(grep -c ' running pid ' "$T/check.out")" 5
 
 st2 env >"$T/env.out" 2>/dev/null || true
 check "env points at the new ports" grep -qx \

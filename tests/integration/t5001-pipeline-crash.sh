@@ -16,7 +16,8 @@ CHAOS=${CDC_CRASH_SECONDS:-25}
 export CDC_STACK_DIR=$T/stack CDC_STACK_MYSQL_PORT=33306 \
 	CDC_STACK_KAFKA_PORT=39092 CDC_STACK_KAFKA_CONTROLLER_PORT=39093 \
 	CDC_STACK_CH_HTTP_PORT=38123 CDC_STACK_CH_TCP_PORT=39000 \
-	CDC_STACK_CH_INTERSERVER_PORT=39009 CDC_STACK_CH_CURRENT_PORT=38124
+	CDC_STACK_CH_INTERSERVER_PORT=39009 CDC_STACK_CH_CURRENT_PORT=38124 \
+	CDC_STACK_REGISTRY_PORT=39090
 trap '[ -e "$T/stop" ] || touch "$T/stop"; pkill -KILL -f "$T/stop|$T/cdc-sink|t5-src-|t5-g-|--server-id 70[0-9][0-9]" 2>/dev/null;
 	[ -n "${CDC_TEST_KEEP:-}" ] && cp -r "$T"/*.log "$T"/*.out "$T"/stack/mariadb/binlog "$CDC_TEST_KEEP" 2>/dev/null;
 	"$ROOT/scripts/stack" down >/dev/null 2>&1; rm -rf "$T"' EXIT
