@@ -49,7 +49,7 @@ rc=0
 st2 down >"$T/down.out" 2>"$T/down.err" || rc=$?
 check_eq "down exits 0" "$rc" 0
 check_rc "status after down exits 1" 1 st2 status
-check_eq "status after down" "$(grep -c ' stopped$' "$T/check.out")" 4
+check_eq "status after down" "$(grep -c ' stopped$' "$T/check.out")" 5
 check_rc "no process left" 1 pgrep -f -- "$dir/"
 check_eq "no pid file left" "$(ls "$dir"/*.pid 2>/dev/null | wc -l)" 0
 check "data stays" test -d "$dir/mariadb/data/mysql"
