@@ -55,6 +55,7 @@ struct state {
 	int64_t version;   /* greatest version emitted */
 	int64_t ts_ms;     /* greatest record timestamp */
 	struct cdc_buf pos; /* scratch */
+	struct cdc_buf fpos; /* a foreign record's position */
 	char *acked_pos;    /* position of the last acknowledged mark */
 	int rc;            /* a failure's exit code, once one happened */
 	/* the prefetch queue, for wake_fetcher() */
@@ -538,6 +539,33 @@ header_vp(const rd_kafka_message_t *m, struct cdc_frame *f)
 	return 0;
 }
 
+/* The version and position of a record that another producer wrote, in
+ * the Confluent wire format without cdc headers: its Kafka coordinates
+ * (foreign.c). Records of our own format must have their headers. */
+static int
+foreign_vp(struct state *st, const rd_kafka_message_t *m,
+    struct cdc_frame *f)
+{
+	const uint8_t *k = m->key, *v = m->payload;
+	const void *hp;
+	size_t hlen;
+
+	if (st->wire == NULL ||
+	    cdc_kafka_header(m, CDC_HDR_VP, &hp, &hlen) == 0 ||
+	    cdc_kafka_header(m, CDC_HDR_POSITION, &hp, &hlen) == 0)
+		return -1;
+	if ((v == NULL || m->len == 0 || v[0] != CDC_WIRE_MAGIC) &&
+	    (k == NULL || m->key_len == 0 || k[0] != CDC_WIRE_MAGIC))
+		return -1;
+	f->version = k2c_foreign_version(m->partition, m->offset);
+	st->fpos.len = 0;
+	cdc_buf_printf(&st->fpos, "kafka:%s/%" PRId32 "@%" PRId64,
+	    rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+	f->position.p = st->fpos.p;
+	f->position.len = st->fpos.len;
+	return 0;
+}
+
 static int
 on_message(struct state *st, const rd_kafka_message_t *m)
 {
@@ -567,6 +595,7 @@ on_message(struct state *st, const rd_kafka_message_t *m)
 	} else {
 		f.key = (struct cdc_slice){m->key, m->key_len};
 		f.value = (struct cdc_slice){m->payload, m->len};
+		k2c_wire_begin(st->wire);
 		if (rewire(st, m, &f.key, 1) == -1 ||
 		    rewire(st, m, &f.value, 0) == -1 ||
 		    announce(st, m, f.key.p, f.key.len) == -1 ||
@@ -575,7 +604,7 @@ on_message(struct state *st, const rd_kafka_message_t *m)
 		f.kind = CDC_FRAME_CHANGE;
 		f.topic.p = (const uint8_t *)p->topic;
 		f.topic.len = p->topic_len;
-		if (header_vp(m, &f) == -1)
+		if (header_vp(m, &f) == -1 && foreign_vp(st, m, &f) == -1)
 			return data_error(st, m, "no valid cdc.vp header");
 		if (f.version > st->version)
 			st->version = f.version;
@@ -861,6 +890,7 @@ k2c_run(const struct k2c_opts *o)
 	st.ack_fd = -1;
 	st.stats_at = st.mark_at = cdc_mono_ms();
 	cdc_buf_init(&st.pos);
+	cdc_buf_init(&st.fpos);
 	cur = &st;
 	snprintf(producer, sizeof(producer), "kafka2ch %s", CDC_VERSION);
 	/* The header first: a downstream stage may open the acknowledgement
@@ -967,6 +997,7 @@ out:
 		free(st.parts[i].topic);
 	free(st.parts);
 	cdc_buf_fini(&st.pos);
+	cdc_buf_fini(&st.fpos);
 	free(st.acked_pos);
 	return rc;
 }

@@ -73,7 +73,23 @@ void k2c_wire_free(struct k2c_wire *w);
  * first use of its id. Returns 0, or an enum cdc_registry_rc with err. */
 int k2c_wire_decode(struct k2c_wire *w, int is_key, const uint8_t *p,
     size_t n, struct k2c_wired *out, char *err, size_t errlen);
+/* Starts a record: its key, if framed, is decoded next (a foreign value
+ * schema takes its key columns from it). No-op for NULL. */
+void k2c_wire_begin(struct k2c_wire *w);
 /* Registry requests so far (0 for NULL). */
 uint64_t k2c_wire_requests(const struct k2c_wire *w);
+
+/* foreign.c: a value schema of another producer's Debezium envelope (no
+ * cdc.database attribute) with the cdc.database, cdc.table, cdc.name and
+ * cdc.key attributes chload reads, taken from its name
+ * <prefix>.<db>.<table>.Envelope and from the key schema (NULL: no key).
+ * Returns 1 with *out set (the caller frees it with free()), 0 when the
+ * schema needs nothing (a key, one of ours), or -1 with err. */
+int k2c_foreign_schema(const char *json, size_t len, const char *key,
+    size_t keylen, char **out, char *err, size_t errlen);
+/* The version of a record without a cdc.vp header: its offset, made unique
+ * across partitions; it orders the changes of a key, which a keyed
+ * producer keeps in one partition. */
+int64_t k2c_foreign_version(int32_t partition, int64_t offset);
 
 #endif

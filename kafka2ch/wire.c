@@ -23,6 +23,7 @@ struct k2c_wire {
 	struct cdc_fpmap announced;
 	struct cdc_buf out[2]; /* key and value, single-object encoded */
 	struct cdc_buf fetched;
+	int32_t key_id; /* of the record's key; -1: none (k2c_wire_begin) */
 };
 
 struct k2c_wire *
@@ -40,6 +41,7 @@ k2c_wire_new(const char *url, int64_t budget_s, char *err, size_t errlen)
 	cdc_buf_init(&w->out[0]);
 	cdc_buf_init(&w->out[1]);
 	cdc_buf_init(&w->fetched);
+	w->key_id = -1;
 	return w;
 }
 
@@ -63,10 +65,49 @@ k2c_wire_requests(const struct k2c_wire *w)
 	return w != NULL ? cdc_registry_requests(w->reg) : 0;
 }
 
+void
+k2c_wire_begin(struct k2c_wire *w)
+{
+	if (w != NULL)
+		w->key_id = -1;
+}
+
+/* Another producer's value schema with the attributes chload needs,
+ * given the key schema of the record it came with (foreign.c). */
+static int
+foreign(struct k2c_wire *w, int32_t id, char *err, size_t errlen)
+{
+	const char *key = NULL;
+	char detail[CDC_ERRLEN], *out;
+	size_t keylen = 0;
+	int rc;
+
+	if (w->key_id != -1) {
+		key = cdc_fpmap_get(&w->byid, (uint64_t)(uint32_t)w->key_id,
+		    &keylen);
+		if (key != NULL) {
+			key += 8;
+			keylen -= 8;
+		}
+	}
+	rc = k2c_foreign_schema((const char *)w->fetched.p, w->fetched.len,
+	    key, keylen, &out, detail, sizeof(detail));
+	if (rc == -1) {
+		cdc_err(err, errlen, "schema id %" PRId32 ": %s", id, detail);
+		return -1;
+	}
+	if (rc == 1) {
+		w->fetched.len = 0;
+		cdc_buf_append(&w->fetched, out, strlen(out));
+		free(out);
+	}
+	return 0;
+}
+
 /* The cached entry of id, fetched on first use. */
 static const char *
-lookup(struct k2c_wire *w, int32_t id, size_t *len, char *err,
-    size_t errlen)
+lookup(struct k2c_wire *w, int32_t id, int is_key, size_t *len, int *rcp,
+    char *err, size_t errlen)
 {
 	const char *e;
 	char detail[CDC_ERRLEN];
@@ -78,7 +119,11 @@ lookup(struct k2c_wire *w, int32_t id, size_t *len, char *err,
 	if (e != NULL)
 		return e;
 	rc = cdc_registry_schema(w->reg, id, &w->fetched, err, errlen);
+	*rcp = rc;
 	if (rc != CDC_REGISTRY_OK)
+		return NULL;
+	*rcp = CDC_REGISTRY_REFUSED; /* a schema that cannot be used */
+	if (!is_key && foreign(w, id, err, errlen) == -1)
 		return NULL;
 	if (cdc_schema_fingerprint((const char *)w->fetched.p,
 		w->fetched.len, &fp, detail, sizeof(detail)) == -1) {
@@ -104,14 +149,17 @@ k2c_wire_decode(struct k2c_wire *w, int is_key, const uint8_t *p, size_t n,
 	const char *e, *last;
 	size_t len, llen;
 	int32_t id;
+	int rc;
 
 	if (cdc_wire_id(p, n, &id) == -1) {
 		cdc_err(err, errlen, "not in the Confluent wire format");
 		return CDC_REGISTRY_REFUSED;
 	}
-	e = lookup(w, id, &len, err, errlen);
+	e = lookup(w, id, is_key, &len, &rc, err, errlen);
 	if (e == NULL)
-		return CDC_REGISTRY_UNAVAILABLE;
+		return rc;
+	if (is_key)
+		w->key_id = id;
 	memcpy(&out->fp, e, 8);
 	out->schema = e + 8;
 	out->schema_len = len - 8;

@@ -47,3 +47,11 @@ wait_for_file() {
 	done
 	[ -s "$1" ]
 }
+
+# need_confluent: PY, the Python of the venv with confluent-kafka and
+# fastavro (scripts/deps), and REG, the stack's schema registry URL.
+need_confluent() {
+	PY=${CDC_DEPS_DIR:-$ROOT/.deps}/venv-cdc/bin/python3
+	REG=$CDC_STACK_REGISTRY_URL
+	[ -x "$PY" ] || { t_fail venv "no $PY: run scripts/deps"; exit 1; }
+}

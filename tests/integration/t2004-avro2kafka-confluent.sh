@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$(dirname "$0")/kafka_lib.sh"
-PY=${CDC_DEPS_DIR:-$ROOT/.deps}/venv-cdc/bin/python3
-[ -x "$PY" ] || { t_fail venv "no $PY: run scripts/deps"; exit 1; }
-REG=$CDC_STACK_REGISTRY_URL
+need_confluent
 
 db=$PFX
 sql() { MYSQL_PWD=$CDC_MYSQL_PASSWORD mariadb --no-defaults -h "$CDC_MYSQL_HOST" \
