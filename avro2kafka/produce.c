@@ -864,8 +864,18 @@ loop(struct state *st, struct cdc_reader *r)
 			return strstr(err, "cannot read") != NULL ? EX_IOERR :
 								    EX_DATAERR;
 		}
-		if (on_frame(st, &f, err, sizeof(err)) == -1)
-			return cdc_stop ? END_SIGNAL : failed(st, err);
+		if (on_frame(st, &f, err, sizeof(err)) == -1) {
+			if (cdc_stop)
+				return END_SIGNAL;
+			/* A schema the registry refuses is bad input, not a
+			 * Kafka failure: what came before it is still
+			 * delivered (or committed up to the last mark). */
+			if (st->reg_rc != 0) {
+				cdc_error("%s", err);
+				return st->reg_rc;
+			}
+			return failed(st, err);
+		}
 	}
 }
 
