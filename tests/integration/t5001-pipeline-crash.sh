@@ -5,12 +5,19 @@
 # and Kafka, ClickHouse and MariaDB are stopped and started again. Then the
 # workload stops, the pipeline catches up, and scripts/cdc-verify must find
 # MariaDB and ClickHouse equal. Runs on a private stack (its own ports), so
-# restarting services disturbs nothing else.
+# restarting services disturbs nothing else. On both engines: the sink
+# loads ClickHouse 18.16, or the current engine (chdb behind
+# tests/tools/chdb_http.py), and the chaos restarts that one.
 #
-# CDC_CRASH_SEEDS: the seeds (default "1 2"); CDC_CRASH_SECONDS: chaos time
-# per seed (default 25).
+# CDC_CRASH_SEEDS: the seeds (default "1 2" on 18.16, "2" on current: it kills avro2kafka, then restarts the engine, early);
+# CDC_CRASH_SECONDS: chaos time per seed (default 25).
+ENGINES="18.16 current"
 . "$(dirname "$0")/lib.sh"
-SEEDS=${CDC_CRASH_SEEDS:-1 2}
+if on current; then
+	SEEDS=${CDC_CRASH_SEEDS:-2} CH_SVC=clickhouse-current
+else
+	SEEDS=${CDC_CRASH_SEEDS:-1 2} CH_SVC=clickhouse
+fi
 CHAOS=${CDC_CRASH_SECONDS:-25}
 
 export CDC_STACK_DIR=$T/stack CDC_STACK_MYSQL_PORT=33306 \
@@ -28,6 +35,7 @@ fi
 t_ok "private stack up"
 set +e # chaos: a kill that finds nothing, a stage that exits, are normal
 eval "$("$ROOT/scripts/stack" env)"
+on current && export CDC_CLICKHOUSE_URL=$CDC_CLICKHOUSE_CURRENT_URL
 # TMPDIR: cdc-sink's fifo lands in $T, where the chaos finds chload by it.
 export MYSQL_PWD=$CDC_MYSQL_PASSWORD CDC_BIN=$BIN CDC_STATE_DIR=$T/state TMPDIR=$T
 my() { mariadb -h"$CDC_MYSQL_HOST" -P"$CDC_MYSQL_PORT" -u"$CDC_MYSQL_USER" "$@"; }
@@ -105,7 +113,7 @@ for seed in $SEEDS; do
 		2) pkill -KILL -f "kafka2ch -g t5-g-$seed" && kills=$((kills + 1)) ;;
 		3) pkill -KILL -f "chload --ack $T" && kills=$((kills + 1)) ;;
 		4) svc=kafka ;;
-		5) svc=clickhouse ;;
+		5) svc=$CH_SVC ;;
 		6) svc=mariadb ;;
 		esac
 		echo "$(date +%T.%N) seed $seed action $action" >>"$T/actions.log"
