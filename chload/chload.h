@@ -155,6 +155,7 @@ struct tschema {
 	int source_ts;   /* field index of ts_ms in Source, or -1 */
 	int has_absent;  /* a partial-image schema */
 	int positional;  /* columns named col_1, col_2, ... and no key */
+	int ts64;        /* _ts is DateTime64(3) in the table, not DateTime */
 	char *refused;   /* why its rows cannot be loaded, or NULL */
 	struct av_node **nodes; /* every node, for freeing */
 	size_t nnodes;
@@ -168,6 +169,13 @@ struct tschema *tschema_new(const char *json, size_t len, uint64_t fp,
 void tschema_free(struct tschema *s);
 /* Whether two schemas give the same ClickHouse columns (names, types, key). */
 int tschema_same_columns(const struct tschema *a, const struct tschema *b);
+/* Makes c store its values as the table's type have (Nullable() included)
+ * where that is another form of them: a date as Date, Date32 or Int32 days;
+ * a time as DateTime, DateTime64 or Decimal(18, scale) of its scale; an
+ * integer of another width or sign (a value out of its range is then refused
+ * row by row); String for LowCardinality(String) and back. Returns -1, c
+ * unchanged, when it is not. */
+int col_adopt(struct col *c, const char *have);
 /* Column index by MySQL name, or -1. */
 int tschema_col(const struct tschema *s, const char *name);
 /* The type a date or time column widens to when a value falls outside its
@@ -234,13 +242,13 @@ int row_decode(const struct tschema *s, const uint8_t *p, size_t n,
  * in *col (err says which value). On failure b is left as it was. */
 #define ROW_WIDEN (-2)
 int row_encode(const struct tschema *s, const struct cell *cells,
-    uint64_t version, int deleted, int64_t ts_ms, const struct ch_caps *caps,
-    struct cdc_buf *b, size_t *col, char *err, size_t errlen);
+    uint64_t version, int deleted, int64_t ts_ms, struct cdc_buf *b,
+    size_t *col, char *err, size_t errlen);
 
 /* Appends one RowBinary row at p[0..n) as a JSON object, keys the column
  * names; *used is the row's length. Returns 0 or -1 on a short row. */
-int row_to_json(const struct tschema *s, const struct ch_caps *caps,
-    const uint8_t *p, size_t n, size_t *used, struct cdc_buf *out);
+int row_to_json(const struct tschema *s, const uint8_t *p, size_t n,
+    size_t *used, struct cdc_buf *out);
 
 /* Appends an image as a JSON object (values as Avro gave them), for the
  * dead-letter file when a value cannot be encoded. */

@@ -624,6 +624,31 @@ check_convert(struct loader *l, struct table *t, const struct col *c,
 	return rc;
 }
 
+/* ClickHouse cannot change the type of a sorting key column: the column
+ * keeps the table's type when that is another form of its values (an older
+ * server's Date, a narrower integer); chload refuses when it is not, rather
+ * than send rows the table cannot parse. */
+static int
+keep_key_type(struct table *t, struct col *c, const char *have)
+{
+	char *want = cdc_xstrdup(c->chtype);
+	int rc = 0;
+
+	if (col_adopt(c, have) == 0) {
+		cdc_warn("key column '%s' of '%s' is %s in ClickHouse and %s "
+		    "in the source; kept, a value it cannot hold is refused",
+		    c->name, t->qname, have, want);
+	} else {
+		cdc_error("key column '%s' of '%s' is %s in ClickHouse and %s "
+		    "in the source: ClickHouse cannot change a key column and "
+		    "%s cannot hold the source's values; recreate the table "
+		    "(docs/chload.md 3)", c->name, t->qname, have, want, have);
+		rc = EX_DATAERR;
+	}
+	free(want);
+	return rc;
+}
+
 /* A column that is Nullable in ClickHouse stays so: older rows may hold
  * NULL, and current servers refuse to drop Nullable from a column. */
 static void
@@ -674,6 +699,9 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 	} else if ((rc = server_columns(l, t, &raw, &have, &nhave)) != 0) {
 		goto out;
 	}
+	/* _ts as the table has it: an older server's table keeps DateTime. */
+	if ((hc = find_col(have, nhave, "_ts")) != NULL)
+		s->ts64 = strncmp(hc->type, "DateTime64", 10) == 0;
 	if (s->positional && !s->refused) {
 		if ((rc = map_positional(l, t, s, old, have, nhave)) != 0)
 			goto out;
@@ -718,10 +746,8 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 			}
 		} else if (!same_type(hc->type, c->chtype)) {
 			if (c->keypos > 0) {
-				cdc_warn("key column '%s' of '%s' is %s in "
-				    "ClickHouse and %s in the source; not "
-				    "changed", c->name, t->qname, hc->type,
-				    c->chtype);
+				if ((rc = keep_key_type(t, c, hc->type)) != 0)
+					goto out;
 				continue;
 			}
 			if ((rc = check_convert(l, t, c, hc->type)) != 0)

@@ -435,7 +435,7 @@ put_row(struct loader *l, struct table *t, const struct cell *cells,
 		b = &t->fill;
 		batch_row(l, b);
 		rc = row_encode(t->schema, cells, version, deleted, ts_ms,
-		    &l->caps, &b->data, &col, err, sizeof(err));
+		    &b->data, &col, err, sizeof(err));
 		if (rc == 0 && t->schema->nkey == 0)
 			return keyless_check(l, t, b, version, deleted);
 		if (rc == 0)
@@ -669,7 +669,7 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 					c.before[i].st = CELL_NULL;
 			t->held.len = 0;
 			if (t->kc_set && row_encode(s, c.before, v, 1,
-					     c.source_ts_ms, &l->caps, &t->held,
+					     c.source_ts_ms, &t->held,
 					     NULL, err, sizeof(err)) == 0) {
 				t->has_held = 1;
 				return 0;
@@ -798,15 +798,14 @@ dead_letter_rb(struct loader *l, struct table *t, const char *why,
 	int rc;
 
 	cdc_buf_init(&json);
-	row_to_json(t->schema, &l->caps, row, len, &used, &json);
+	row_to_json(t->schema, row, len, &used, &json);
 	rc = dead_letter(l, t, why, json.p, json.len, version);
 	cdc_buf_fini(&json);
 	return rc;
 }
 
 static uint64_t
-row_version(const struct table *t, const uint8_t *row, size_t len,
-    const struct ch_caps *caps)
+row_version(const struct table *t, const uint8_t *row, size_t len)
 {
 	struct cdc_buf tmp;
 	size_t used;
@@ -815,7 +814,7 @@ row_version(const struct table *t, const uint8_t *row, size_t len,
 
 	/* The row's _version sits right after its columns. */
 	cdc_buf_init(&tmp);
-	row_to_json(t->schema, caps, row, len, &used, &tmp);
+	row_to_json(t->schema, row, len, &used, &tmp);
 	cdc_buf_putc(&tmp, '\0');
 	p = strstr((const char *)tmp.p, "\"_version\":");
 	if (p != NULL)
@@ -861,7 +860,7 @@ bisect(struct loader *l, struct table *t, struct batch *b, size_t lo,
 	}
 	if (hi - lo == 1)
 		return dead_letter_rb(l, t, err, b->data.p + start, end - start,
-		    row_version(t, b->data.p + start, end - start, &l->caps));
+		    row_version(t, b->data.p + start, end - start));
 	rc = bisect(l, t, b, lo, lo + (hi - lo) / 2);
 	if (rc == 0)
 		rc = bisect(l, t, b, lo + (hi - lo) / 2, hi);
@@ -881,7 +880,7 @@ dry_print(struct loader *l, struct table *t, struct batch *b)
 	for (i = 0; i < b->nrows; i++) {
 		start = b->rowoff[i];
 		end = i + 1 < b->nrows ? b->rowoff[i + 1] : b->data.len;
-		row_to_json(t->schema, &l->caps, b->data.p + start,
+		row_to_json(t->schema, b->data.p + start,
 		    end - start, &used, o);
 		cdc_buf_putc(o, '\n');
 	}

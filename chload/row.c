@@ -763,8 +763,8 @@ put_default(const struct col *cl, struct cdc_buf *b)
 
 int
 row_encode(const struct tschema *s, const struct cell *cells,
-    uint64_t version, int deleted, int64_t ts_ms, const struct ch_caps *caps,
-    struct cdc_buf *b, size_t *col, char *err, size_t errlen)
+    uint64_t version, int deleted, int64_t ts_ms, struct cdc_buf *b,
+    size_t *col, char *err, size_t errlen)
 {
 	size_t start = b->len, i;
 	struct cdc_buf tmp;
@@ -807,7 +807,7 @@ row_encode(const struct tschema *s, const struct cell *cells,
 	}
 	put_le(b, version, 8);
 	cdc_buf_putc(b, deleted != 0);
-	if (caps->datetime64) {
+	if (s->ts64) {
 		put_le(b, (uint64_t)ts_ms, 8);
 	} else {
 		int64_t sec = floordiv(ts_ms, 1000);
@@ -1060,8 +1060,8 @@ json_value(const struct col *cl, struct rd *r, struct cdc_buf *out)
 }
 
 int
-row_to_json(const struct tschema *s, const struct ch_caps *caps,
-    const uint8_t *p, size_t n, size_t *used, struct cdc_buf *out)
+row_to_json(const struct tschema *s, const uint8_t *p, size_t n,
+    size_t *used, struct cdc_buf *out)
 {
 	struct rd r = {p, p + n, 0};
 	const struct col *cl;
@@ -1081,7 +1081,7 @@ row_to_json(const struct tschema *s, const struct ch_caps *caps,
 	}
 	cdc_buf_printf(out, "\"_version\":%" PRIu64, get_le(&r, 8));
 	cdc_buf_printf(out, ",\"_deleted\":%" PRIu64 ",\"_ts\":", get_le(&r, 1));
-	if (caps->datetime64)
+	if (s->ts64)
 		json_time(out, get_sle(&r, 8), 3);
 	else
 		json_time(out, (int64_t)get_le(&r, 4), 0);

@@ -810,6 +810,7 @@ tschema_new(const char *json, size_t len, uint64_t fp,
 	s = cdc_xcalloc(1, sizeof(*s));
 	s->fp = fp;
 	s->source_ts = -1;
+	s->ts64 = caps->datetime64;
 	c.s = s;
 	root = json_loadb(json, len, 0, &je);
 	if (root == NULL) {
@@ -972,6 +973,81 @@ same_base(const char *t, const char *b, size_t n)
 	return tn == n && memcmp(t, b, n) == 0;
 }
 
+/* The representation of date or time column c in a table whose type,
+ * without Nullable(), is b[0..n); REP_NONE when it is none of them. */
+static enum trep
+rep_of(const struct col *c, const char *b, size_t n)
+{
+	char t[48];
+
+	if (c->cv == CV_DATE) {
+		if (same_base("Date", b, n))
+			return REP_DATE;
+		if (same_base("Date32", b, n))
+			return REP_DATE32;
+		return same_base("Int32", b, n) ? REP_DAYS : REP_NONE;
+	}
+	if (c->rep == REP_NONE)
+		return REP_NONE;
+	if (c->scale == 0 && same_base("DateTime('UTC')", b, n))
+		return REP_DATETIME;
+	snprintf(t, sizeof(t), "DateTime64(%d, 'UTC')", c->scale);
+	if (same_base(t, b, n))
+		return REP_DT64;
+	snprintf(t, sizeof(t), "Decimal(18, %d)", c->scale);
+	return same_base(t, b, n) ? REP_DECIMAL : REP_NONE;
+}
+
+/* The width of integer type b[0..n) ("Int32", "UInt8"), or 0. */
+static int
+int_width(const char *b, size_t n, int *is_signed)
+{
+	static const char *const names[] = {"Int8", "Int16", "Int32", "Int64",
+		"UInt8", "UInt16", "UInt32", "UInt64"};
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		if (same_base(names[i], b, n)) {
+			*is_signed = i < 4;
+			return 1 << (i % 4);
+		}
+	return 0;
+}
+
+int
+col_adopt(struct col *c, const char *have)
+{
+	size_t n, cn;
+	int nullable, cnull, sign = 0, width;
+	const char *b = strip_nullable(have, &n, &nullable);
+	const char *cb = strip_nullable(c->chtype, &cn, &cnull);
+	enum trep rep;
+
+	if (nullable != c->nullable)
+		return -1;
+	if (c->rep != REP_NONE) {
+		if ((rep = rep_of(c, b, n)) == REP_NONE)
+			return -1;
+		c->rep = rep;
+	} else if (c->cv == CV_INT) {
+		if ((width = int_width(b, n, &sign)) == 0)
+			return -1;
+		c->width = width;
+		c->is_signed = sign;
+	} else if (c->cv == CV_STRING) {
+		/* The same RowBinary. */
+		if (!same_base("String", b, n) &&
+		    !same_base("LowCardinality(String)", b, n) &&
+		    !same_base("LowCardinality(Nullable(String))", b, n))
+			return -1;
+	} else if (!(cn == n && memcmp(cb, b, n) == 0)) {
+		return -1;
+	}
+	free(c->chtype);
+	c->chtype = cdc_xstrdup(have);
+	return 0;
+}
+
 /* The greatest value of an Enum8(...) or Enum16(...) type text t[0..n),
  * with its width in bytes; -1 when t is not one. */
 static int64_t
@@ -1046,9 +1122,11 @@ tschema_map(struct tschema *s, const struct named_col *cols, size_t n,
 				    "and SET column %zu ('%s') has no members "
 				    "to name its values", i + 1, cols[i].name);
 		} else if (!same_base(c->chtype, tb, tn)) {
-			/* The table may hold a widened date or time. */
+			/* The table may hold a widened date or time, or one
+			 * an older server's path made. */
 			char *wide = col_wide_type(c);
-			int same = wide != NULL && same_base(wide, tb, tn);
+			int same = (wide != NULL && same_base(wide, tb, tn)) ||
+			    rep_of(c, tb, tn) != REP_NONE;
 
 			free(wide);
 			if (!same)
@@ -1068,7 +1146,7 @@ differ:
 		c = &s->cols[i];
 		tb = strip_nullable(cols[i].type, &tn, &tnull);
 		if (c->rep != REP_NONE && !same_base(c->chtype, tb, tn))
-			c->rep = c->cv == CV_DATE ? REP_DAYS : REP_DECIMAL;
+			c->rep = rep_of(c, tb, tn);
 		free(c->name);
 		c->name = cdc_xstrdup(cols[i].name);
 		free(c->chtype);

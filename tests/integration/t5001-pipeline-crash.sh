@@ -5,13 +5,20 @@
 # and Kafka, ClickHouse and MariaDB are stopped and started again. Then the
 # workload stops, the pipeline catches up, and scripts/cdc-verify must find
 # MariaDB and ClickHouse equal. Runs on a private stack (its own ports), so
-# restarting services disturbs nothing else.
+# restarting services disturbs nothing else. On both engines: the sink
+# loads ClickHouse 18.16, or the current engine (chdb behind
+# tests/tools/chdb_http.py), and the chaos restarts that one.
 #
-# CDC_CRASH_SEEDS: the seeds (default "1 2"); CDC_CRASH_SECONDS: chaos time
-# per seed (default 25).
+# CDC_CRASH_SEEDS: the seeds (default "1 2" on 18.16, "2" on current: it kills avro2kafka, then restarts the engine, early);
+# CDC_CRASH_SECONDS: chaos time per seed (default 25).
+ENGINES="18.16 current"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/crash_lib.sh"
-SEEDS=${CDC_CRASH_SEEDS:-1 2}
+if on current; then
+	SEEDS=${CDC_CRASH_SEEDS:-2} CH_SVC=clickhouse-current
+else
+	SEEDS=${CDC_CRASH_SEEDS:-1 2} CH_SVC=clickhouse
+fi
 CHAOS=${CDC_CRASH_SECONDS:-25}
 
 trap '[ -e "$T/stop" ] || touch "$T/stop"; pkill -KILL -f "$T/stop|$T/cdc-sink|t5-src-|t5-g-|--server-id 70[0-9][0-9]" 2>/dev/null;
@@ -19,6 +26,7 @@ trap '[ -e "$T/stop" ] || touch "$T/stop"; pkill -KILL -f "$T/stop|$T/cdc-sink|t
 	"$ROOT/scripts/stack" down >/dev/null 2>&1; rm -rf "$T"' EXIT
 crash_stack 33
 set +e # chaos: a kill that finds nothing, a stage that exits, are normal
+on current && export CDC_CLICKHOUSE_URL=$CDC_CLICKHOUSE_CURRENT_URL
 
 for seed in $SEEDS; do
 	rm -f "$T/stop" "$T/stop-load"
@@ -49,7 +57,7 @@ for seed in $SEEDS; do
 		2) pkill -KILL -f "kafka2ch -g t5-g-$seed" && kills=$((kills + 1)) ;;
 		3) pkill -KILL -f "chload --ack $T" && kills=$((kills + 1)) ;;
 		4) svc=kafka ;;
-		5) svc=clickhouse ;;
+		5) svc=$CH_SVC ;;
 		6) svc=mariadb ;;
 		esac
 		echo "$(date +%T.%N) seed $seed action $action" >>"$T/actions.log"

@@ -140,8 +140,8 @@ keys(const struct ch_caps *caps)
 	cdc_buf_init(&rb);
 	cdc_buf_init(&js);
 	CHECK("a read-back value encodes",
-	    row_encode(s, v, 9, 0, 0, caps, &rb, NULL, err, sizeof(err)) == 0);
-	CHECK("and renders", row_to_json(s, caps, rb.p, rb.len, &used, &js) ==
+	    row_encode(s, v, 9, 0, 0, &rb, NULL, err, sizeof(err)) == 0);
+	CHECK("and renders", row_to_json(s, rb.p, rb.len, &used, &js) ==
 	    0 && used == rb.len && strstr((char *)js.p, "\"v\":\"abc\"") != NULL);
 
 	CHECK("columns named by position", p->positional && p->nkey == 0 &&
@@ -169,12 +169,12 @@ keys(const struct ch_caps *caps)
 	v[3].n = 1;
 	rb.len = 0;
 	CHECK("an ENUM number becomes the Enum value",
-	    row_encode(p, v, 9, 0, 0, caps, &rb, NULL, err, sizeof(err)) == 0 &&
+	    row_encode(p, v, 9, 0, 0, &rb, NULL, err, sizeof(err)) == 0 &&
 	    rb.len > 2 + 16 + 5 && rb.p[2 + 16 + 5] == 2);
 	v[3].p = (const uint8_t *)"3";
 	rb.len = 0;
 	CHECK("a number beyond the Enum is refused",
-	    row_encode(p, v, 9, 0, 0, caps, &rb, NULL, err, sizeof(err)) == -1);
+	    row_encode(p, v, 9, 0, 0, &rb, NULL, err, sizeof(err)) == -1);
 	cdc_buf_fini(&w);
 	cdc_buf_fini(&rb);
 	cdc_buf_fini(&js);
@@ -209,7 +209,7 @@ dates(const struct ch_caps *caps)
 	v[3].i = -354285;                       /* 1000-01-01 */
 	cdc_buf_init(&rb);
 	cdc_buf_init(&js);
-	rc = row_encode(s, v, 1, 0, 0, caps, &rb, &col, err, sizeof(err));
+	rc = row_encode(s, v, 1, 0, 0, &rb, &col, err, sizeof(err));
 	CHECK("date out of Date's range asks to widen",
 	    rc == ROW_WIDEN && col == 3 && rb.len == 0);
 	CHECK("the message names the column, value and range",
@@ -227,10 +227,10 @@ dates(const struct ch_caps *caps)
 	col_widen(&s->cols[3]);
 	CHECK("widened", strcmp(s->cols[3].chtype, "Int32") == 0 &&
 	    s->cols[3].rep == REP_DAYS);
-	rc = row_encode(s, v, 1, 0, 0, caps, &rb, &col, err, sizeof(err));
+	rc = row_encode(s, v, 1, 0, 0, &rb, &col, err, sizeof(err));
 	CHECK("widened row encodes", rc == 0);
 	CHECK("widened row renders",
-	    row_to_json(s, caps, rb.p, rb.len, &used, &js) == 0 &&
+	    row_to_json(s, rb.p, rb.len, &used, &js) == 0 &&
 	    used == rb.len);
 	cdc_buf_putc(&js, '\0');
 	CHECK("dates and times exact", strcmp((char *)js.p,
@@ -242,16 +242,16 @@ dates(const struct ch_caps *caps)
 	    cdc_le64(rb.p + 2 + 1 + 4) == 253402300799999999ULL);
 	rb.len = 0;
 	v[1].i = -1000;                         /* 1969-12-31 23:59:59 */
-	rc = row_encode(s, v, 1, 0, 0, caps, &rb, &col, err, sizeof(err));
+	rc = row_encode(s, v, 1, 0, 0, &rb, &col, err, sizeof(err));
 	CHECK("datetime before 1970 asks to widen", rc == ROW_WIDEN &&
 	    col == 1 && strstr(err, "1969-12-31 23:59:59.000000") != NULL);
 	col_widen(&s->cols[1]);
-	rc = row_encode(s, v, 1, 0, 0, caps, &rb, &col, err, sizeof(err));
+	rc = row_encode(s, v, 1, 0, 0, &rb, &col, err, sizeof(err));
 	CHECK("negative seconds as decimal", rc == 0 &&
 	    cdc_le64(rb.p + 2 + 1) == (uint64_t)-1);
 	rb.len = 0;
 	v[0].i = -1;
-	rc = row_encode(s, v, 1, 0, 0, caps, &rb, &col, err, sizeof(err));
+	rc = row_encode(s, v, 1, 0, 0, &rb, &col, err, sizeof(err));
 	CHECK("a key date out of range is reported by column",
 	    rc == ROW_WIDEN && col == 0);
 	cdc_buf_fini(&rb);
@@ -337,10 +337,10 @@ main(void)
 	    row_decode(s, b.p, b.len - 1, &c, err, sizeof(err)) == -1);
 
 	cdc_buf_init(&rb);
-	CHECK("row encodes", row_encode(s, after, 42, 0, c.source_ts_ms, &old,
+	CHECK("row encodes", row_encode(s, after, 42, 0, c.source_ts_ms,
 				 &rb, NULL, err, sizeof(err)) == 0);
 	cdc_buf_init(&js);
-	CHECK("row renders", row_to_json(s, &old, rb.p, rb.len, &used, &js) == 0
+	CHECK("row renders", row_to_json(s, rb.p, rb.len, &used, &js) == 0
 	    && used == rb.len);
 	cdc_buf_putc(&js, '\0');
 	CHECK("row round trip", strcmp((char *)js.p,
@@ -350,13 +350,13 @@ main(void)
 
 	after[0].i = 70000;
 	rb.len = 0;
-	CHECK("out-of-range value refused", row_encode(s, after, 42, 0, 0, &old,
+	CHECK("out-of-range value refused", row_encode(s, after, 42, 0, 0,
 	    &rb, NULL, err, sizeof(err)) == -1 && rb.len == 0);
 	CHECK("with a reason", strstr(err, "out of range of UInt16") != NULL);
 	after[0].i = 7;
 	after[3].p = (const uint8_t *)"zz";
 	after[3].n = 2;
-	CHECK("unknown enum symbol refused", row_encode(s, after, 42, 0, 0, &old,
+	CHECK("unknown enum symbol refused", row_encode(s, after, 42, 0, 0,
 	    &rb, NULL, err, sizeof(err)) == -1);
 
 	tschema_free(s);
