@@ -6,10 +6,12 @@
 # 1. The registry is stopped while a column is added (ALTER TABLE: a new
 #    value schema, which avro2kafka must register and kafka2ch fetch), and
 #    started again some seconds later.
-# 2. Another column is added and avro2kafka is killed with SIGKILL the
-#    moment the registry shows the new version of the value subject:
-#    after it registered the schema, before its transaction with the first
-#    record of that schema was committed.
+# 2. Another column is added and avro2kafka is killed with SIGKILL after
+#    the registry accepted the new schema and before avro2kafka produced
+#    anything with it: the source talks to the registry through
+#    registry_gate.py, a pass-through proxy that holds every request after
+#    that registration (avro2kafka reads a new id back before it produces
+#    with it) until the kill is done.
 #
 # Then the workload stops, the pipeline catches up, and scripts/cdc-verify
 # must find MariaDB and ClickHouse equal: every change exactly once.
@@ -22,14 +24,20 @@ trap 'touch "$T/stop" "$T/stop-load"
 	"$ROOT/scripts/stack" down >/dev/null 2>&1; rm -rf "$T"' EXIT
 groups=()
 crash_stack 43
+. "$(dirname "$0")/kafka_lib.sh"
+need_confluent
 set +e # a stage that exits while the registry is away is normal
 REG=$CDC_STACK_REGISTRY_URL
 db=t52 topic=t52s.t52.orders
 export CDC_TOPIC_PREFIX=t52s
 
 crash_tables "$db"
+GATE_URL=http://127.0.0.1:49095
+setsid "$PY" "$ROOT/tests/integration/registry_gate.py" 49095 "$REG" \
+	'\"c2\"' "$T/gate" "$T/release" 2>"$T/gate.log" &
+groups+=($!)
 supervise source "$ROOT/scripts/cdc-source" --id t52-src \
-	--schema-registry "$REG" -- --server-id 7101 --include "$db.*" \
+	--schema-registry "$GATE_URL" -- --server-id 7101 --include "$db.*" \
 	--avro2kafka -p t52s -w 8
 groups+=($!)
 supervise sink "$ROOT/scripts/cdc-sink" --group t52-g \
@@ -83,16 +91,21 @@ sleep 3
 # 2. avro2kafka killed between registering a schema and producing with it.
 my "$db" -e "ALTER TABLE orders ADD COLUMN c2 VARCHAR(10) NULL"
 my "$db" -e "UPDATE orders SET c2 = 'v2'"
-killed=0
-for ((i = 0; i < 1000; i++)); do
-	if latest_has c2; then
-		pid=$(pgrep -g "${groups[0]}" -f "^avro2kafka -t t52-src ")
-		[ -n "$pid" ] && kill -KILL $pid && killed=1
-		break
-	fi
-	sleep 0.02
+for ((i = 0; i < 600; i++)); do
+	[ -e "$T/gate" ] && break
+	sleep 0.1
 done
-check_eq "avro2kafka killed as the registry showed the schema" "$killed" 1
+check "the gate closed after avro2kafka registered c2" test -e "$T/gate"
+check "the registry accepted the schema with c2" latest_has c2
+timeout 120 "$PY" "$ROOT/tests/integration/confluent_read.py" \
+    "$CDC_KAFKA_BROKERS" "$REG" "$topic" t52-py >"$T/py.json" 2>"$T/py.err"
+check "and nothing was produced with it" sh -c \
+	'[ -s "$1" ] && ! grep -q "\"c2\"" "$1"' sh "$T/py.json"
+killed=0
+pid=$(pgrep -g "${groups[1]}" -f "^avro2kafka -t t52-src ")
+[ -n "$pid" ] && kill -KILL $pid && killed=1
+touch "$T/release"
+check_eq "avro2kafka killed between registering and producing" "$killed" 1
 sleep 4
 touch "$T/stop-load"
 wait "$wpid" 2>/dev/null
