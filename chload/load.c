@@ -140,18 +140,18 @@ loader_start(struct loader *l)
 			break;
 		}
 		if (res != CH_RETRY) {
-			cdc_error("cannot query '%s': %s", l->o.url, err);
+			cdc_error("cannot query '%s': %s", ch_url(l->ch), err);
 			cdc_buf_fini(&out);
 			return res == CH_FAIL ? EX_CONFIG : EX_UNAVAILABLE;
 		}
 		if (cdc_mono_ms() - t0 >= l->o.retry_ms || cdc_stop) {
 			cdc_error("cannot reach ClickHouse at '%s': %s",
-			    l->o.url, err);
+			    ch_url(l->ch), err);
 			cdc_buf_fini(&out);
 			return cdc_stop ? 0 : EX_UNAVAILABLE;
 		}
 		cdc_warn("cannot reach ClickHouse at '%s': %s; retrying",
-		    l->o.url, err);
+		    ch_url(l->ch), err);
 		chl_sleep_ms(wait);
 		wait = wait * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait * 2;
 	}
@@ -164,7 +164,13 @@ loader_start(struct loader *l)
 	 * not mean that the rows are in the table, and deduplication tokens
 	 * would not apply. */
 	if (l->ch != NULL && l->caps.async_insert)
-		ch_set_params(l->ch, "async_insert=0");
+		ch_set_params(l->ch, l->o.cluster != NULL ?
+		    "async_insert=0&distributed_ddl_task_timeout=20" :
+		    "async_insert=0");
+	else if (l->ch != NULL && l->o.cluster != NULL)
+		/* A replica that is down must not hold DDL for the default
+		 * 180 s: run_err() lets it catch up later. */
+		ch_set_params(l->ch, "distributed_ddl_task_timeout=20");
 	cdc_info("clickhouse %d.%d: %s, %s, %s", l->caps.major, l->caps.minor,
 	    l->caps.datetime64 ? "DateTime64" : "DateTime, fractions as Decimal",
 	    l->caps.is_deleted ? "ReplacingMergeTree(_version, _deleted)" :

@@ -16,6 +16,7 @@ struct load_opts {
 	const char *view_suffix; /* the current-state view: table + this */
 	const char *dead_letter; /* file, or NULL: a rejected row is fatal */
 	const char *server_version; /* assume this instead of asking */
+	const char *cluster;     /* replicated tables, DDL ON CLUSTER; or NULL */
 	int dry_run;
 	int apply_drops;
 	int ack_fd; /* -1: none */

@@ -50,6 +50,9 @@ usage(FILE *f)
 	    "  -r, --retry-time SEC     retry an unreachable server (60)\n"
 	    "  -t, --timeout SEC        per request (300)\n"
 	    "  -S, --server-version V   assume ClickHouse version V\n"
+	    "  -C, --cluster NAME       replicated tables, DDL ON CLUSTER NAME\n"
+	    "                           (CDC_CLICKHOUSE_CLUSTER); --url may\n"
+	    "                           then list replicas: URL,URL\n"
 	    "  -n, --dry-run            print DDL and rows, touch nothing\n"
 	    "  -s, --stats SEC          info line every SEC seconds (10; 0 off)\n"
 	    "  -L, --log-time           timestamps on stderr\n"
@@ -80,6 +83,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"ack-fd", required_argument, NULL, 'A'},
 	    {"batch-rows", required_argument, NULL, 'b'},
 	    {"batch-bytes", required_argument, NULL, 'B'},
+	    {"cluster", required_argument, NULL, 'C'},
 	    {"database", required_argument, NULL, 'd'},
 	    {"dead-letter", required_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
@@ -117,7 +121,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	lo->stats_ms = 10000;
 	lo->view_suffix = "_current";
 	while ((c = getopt_long(argc, argv,
-		    "a:A:b:B:d:D:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
+		    "a:A:b:B:C:d:D:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -137,6 +141,9 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			if (num("--batch-bytes", optarg, 1024, 1 << 30,
 				&lo->batch_bytes) == -1)
 				return -1;
+			break;
+		case 'C':
+			lo->cluster = optarg;
 			break;
 		case 'd':
 			lo->database = optarg;
@@ -234,6 +241,27 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	return 0;
 }
 
+/* Each URL of --url (a list only with --cluster: replicas of one shard). */
+static int
+check_urls(const struct load_opts *lo, char *err, size_t errlen)
+{
+	char *urls[16];
+	size_t n = ch_split_urls(lo->url, urls, 16), i;
+	int rc = 0;
+
+	if (strchr(lo->url, ',') != NULL && lo->cluster == NULL)
+		rc = cdc_err(err, errlen, "invalid ClickHouse URL '%s': a list "
+		    "of replicas needs --cluster", lo->url);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && strncmp(urls[i], "http://", 7) != 0 &&
+		    strncmp(urls[i], "https://", 8) != 0)
+			rc = cdc_err(err, errlen, "invalid ClickHouse URL '%s': "
+			    "must start with http:// or https://", urls[i]);
+		free(urls[i]);
+	}
+	return rc;
+}
+
 static int
 opts_finish(struct opts *o, char *err, size_t errlen)
 {
@@ -244,6 +272,8 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 		lo->url = cdc_getenv("CDC_CLICKHOUSE_URL");
 	if (lo->user == NULL)
 		lo->user = cdc_getenv("CDC_CLICKHOUSE_USER");
+	if (lo->cluster == NULL)
+		lo->cluster = cdc_getenv("CDC_CLICKHOUSE_CLUSTER");
 	if (lo->dead_letter == NULL)
 		lo->dead_letter = cdc_getenv("CDC_CHLOAD_DEAD_LETTER");
 	if (o->password_file != NULL) {
@@ -257,10 +287,8 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 	if (lo->url == NULL && !lo->dry_run)
 		return cdc_err(err, errlen, "no ClickHouse URL: use --url or "
 		    "CDC_CLICKHOUSE_URL");
-	if (lo->url != NULL && strncmp(lo->url, "http://", 7) != 0 &&
-	    strncmp(lo->url, "https://", 8) != 0)
-		return cdc_err(err, errlen, "invalid ClickHouse URL '%s': must "
-		    "start with http:// or https://", lo->url);
+	if (lo->url != NULL && check_urls(lo, err, errlen) == -1)
+		return -1;
 	if (lo->server_version != NULL &&
 	    ch_caps_from_version(&caps, lo->server_version) == -1)
 		return cdc_err(err, errlen, "invalid --server-version '%s': "
