@@ -52,6 +52,7 @@ loader_new(const struct load_opts *o)
 	cdc_buf_init(&l->scratch);
 	cdc_buf_init(&l->fetched);
 	l->last_stats = cdc_mono_ms();
+	loader_metrics_new(l);
 	return l;
 }
 
@@ -95,6 +96,7 @@ loader_free(struct loader *l)
 	cdc_buf_fini(&l->scratch);
 	cdc_buf_fini(&l->fetched);
 	ch_free(l->ch);
+	loader_metrics_free(l);
 	if (l->dead != NULL)
 		fclose(l->dead);
 	free(l);
@@ -1051,6 +1053,8 @@ send_acks(struct loader *l)
 	}
 	l->acked = l->marks[k - 1].ordinal;
 	for (i = 0; i < k; i++)
+		loader_metrics_acked(l, &l->marks[i]);
+	for (i = 0; i < k; i++)
 		free(l->marks[i].pos);
 	memmove(l->marks, l->marks + k, (l->nmarks - k) * sizeof(*l->marks));
 	l->nmarks -= k;
@@ -1073,6 +1077,8 @@ on_commit(struct loader *l, const struct cdc_frame *f)
 	m = &l->marks[l->nmarks++];
 	m->ordinal = ++l->ncommits;
 	m->seq = f->seq;
+	m->version = f->version;
+	m->ts_ms = f->ts_ms;
 	m->pos = cdc_xstrndup((const char *)f->position.p, f->position.len);
 	if (f->version > l->maxver)
 		l->maxver = f->version;
@@ -1250,10 +1256,16 @@ void
 loader_stats(struct loader *l, int force)
 {
 	int64_t now = cdc_mono_ms();
+	/* Metrics are written at the stats interval, every 10 s without. */
+	int64_t every = l->o.stats_ms > 0 ? l->o.stats_ms : 10000;
 
-	if (!force && (l->o.stats_ms <= 0 || now - l->last_stats < l->o.stats_ms))
+	if (!force && (now - l->last_stats < every ||
+	    (l->o.stats_ms <= 0 && l->metrics == NULL)))
 		return;
 	l->last_stats = now;
+	loader_metrics_write(l);
+	if (!force && l->o.stats_ms <= 0)
+		return;
 	cdc_info("in=%" PRIu64 " out=%" PRIu64 " inserts=%" PRIu64
 	    " retries=%" PRIu64 " dead=%" PRIu64 " ddl=%" PRIu64
 	    " completed=%" PRIu64 " tables=%zu acked=%" PRId64, l->in,

@@ -40,6 +40,8 @@ usage(FILE *f)
 	    "(_current)\n"
 	    "  -D, --dead-letter FILE   append rejected rows to FILE\n"
 	    "                           (CDC_CHLOAD_DEAD_LETTER)\n"
+	    "  -G, --metrics FILE       Prometheus metrics to FILE at each stats\n"
+	    "                           tick (CDC_CHLOAD_METRICS)\n"
 	    "  -x, --apply-drops        apply DROP TABLE of the source\n"
 	    "  -a, --ack PATH           write acknowledgements to PATH\n"
 	    "  -A, --ack-fd N           write acknowledgements to fd N\n"
@@ -82,6 +84,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"batch-bytes", required_argument, NULL, 'B'},
 	    {"database", required_argument, NULL, 'd'},
 	    {"dead-letter", required_argument, NULL, 'D'},
+	    {"metrics", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"max-inflight", required_argument, NULL, 'j'},
 	    {"linger-ms", required_argument, NULL, 'l'},
@@ -117,7 +120,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	lo->stats_ms = 10000;
 	lo->view_suffix = "_current";
 	while ((c = getopt_long(argc, argv,
-		    "a:A:b:B:d:D:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
+		    "a:A:b:B:d:D:G:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -143,6 +146,9 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			break;
 		case 'D':
 			lo->dead_letter = optarg;
+			break;
+		case 'G':
+			lo->metrics = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -246,6 +252,8 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 		lo->user = cdc_getenv("CDC_CLICKHOUSE_USER");
 	if (lo->dead_letter == NULL)
 		lo->dead_letter = cdc_getenv("CDC_CHLOAD_DEAD_LETTER");
+	if (lo->metrics == NULL)
+		lo->metrics = cdc_getenv("CDC_CHLOAD_METRICS");
 	if (o->password_file != NULL) {
 		o->password = cdc_read_secret(o->password_file, err, errlen);
 		if (o->password == NULL)
