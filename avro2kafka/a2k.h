@@ -49,7 +49,7 @@ int a2k_resume_position(const struct a2k_opts *o);
 
 /* metrics.c: the figures --metrics writes (docs/metrics.md). */
 struct a2k_figures {
-	uint64_t changes, records, bytes, txns, acks, queue_full;
+	uint64_t changes, tombstones, records, bytes, txns, acks, queue_full;
 	int64_t queue, txn_changes, version;
 	double commit_ts;
 };

@@ -15,7 +15,9 @@
 
 static const struct cdc_metric_def defs[] = {
     ROW(COUNTER, 'u', changes, "cdc_avro2kafka_changes_total",
-	"Changes read from the stream."),
+	"Change frames read from the stream, tombstones included."),
+    ROW(COUNTER, 'u', tombstones, "cdc_avro2kafka_tombstones_total",
+	"Tombstones (a delete's null value) among them."),
     ROW(COUNTER, 'u', records, "cdc_avro2kafka_records_total",
 	"Records Kafka acknowledged (changes, tombstones, schemas)."),
     ROW(COUNTER, 'u', bytes, "cdc_avro2kafka_bytes_total",

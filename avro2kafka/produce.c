@@ -60,7 +60,7 @@ struct state {
 	struct cdc_buf vp; /* scratch: a change's cdc.vp header */
 	/* counters for the info line */
 	uint64_t in_changes, out_records, txns, acks;
-	uint64_t out_bytes, queue_full; /* and these for the metrics */
+	uint64_t out_bytes, queue_full, tombstones; /* for the metrics */
 	int64_t last_version, last_ts_ms;
 	int64_t stats_at;
 	unsigned serves; /* calls of serve(), to look at the clock less */
@@ -243,6 +243,7 @@ metrics(struct state *st, int last)
 	f.txns = st->txns;
 	f.acks = st->acks;
 	f.queue_full = st->queue_full;
+	f.tombstones = st->tombstones;
 	f.queue = st->rk != NULL ? rd_kafka_outq_len(st->rk) : 0;
 	f.txn_changes = st->txn_changes;
 	f.version = st->last_version;
@@ -417,6 +418,8 @@ on_change(struct state *st, const struct cdc_frame *f, char *err,
 	struct cdc_slice k = f->key, v = f->value;
 
 	st->in_changes++;
+	if (f->value.p == NULL)
+		st->tombstones++;
 	if (f->value.p == NULL && !st->o->tombstones)
 		return 0;
 	if (st->schema_pending > 0 && schemas_settle(st) == -1)

@@ -636,6 +636,8 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 	if (t == NULL)
 		return l->rc != 0 ? l->rc : 1;
 	l->in++;
+	if (c.source_ts_ms > l->src_ts_ms)
+		l->src_ts_ms = c.source_ts_ms;
 	if (t->has_held && (c.op != 'c' || v != t->kc_version))
 		release_held(l, t);
 	if (s->refused != NULL) {
@@ -1078,7 +1080,9 @@ on_commit(struct loader *l, const struct cdc_frame *f)
 	m->ordinal = ++l->ncommits;
 	m->seq = f->seq;
 	m->version = f->version;
-	m->ts_ms = f->ts_ms;
+	/* The source's commit time of the newest change before the mark:
+	 * through Kafka, the mark's own time is kafka2ch's record time. */
+	m->ts_ms = l->src_ts_ms > 0 ? l->src_ts_ms : f->ts_ms;
 	m->pos = cdc_xstrndup((const char *)f->position.p, f->position.len);
 	if (f->version > l->maxver)
 		l->maxver = f->version;

@@ -79,6 +79,7 @@ struct loader {
 	size_t nmarks, capmarks;
 	int64_t ncommits, acked;
 	int64_t maxver;
+	int64_t src_ts_ms; /* newest source commit time of a change read */
 	struct cell *before, *after;
 	size_t ncells;
 	struct cdc_buf scratch;

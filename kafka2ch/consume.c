@@ -65,7 +65,7 @@ struct state {
 	int q_near;     /* it came near a bound */
 	int64_t woken_at;
 	uint64_t value_bytes; /* of the records consumed */
-	uint64_t n_in, n_commits, n_wakes, n_commit_failures;
+	uint64_t n_in, n_commits, n_wakes, n_commit_failures, n_tombstones;
 	int64_t stats_at;
 };
 
@@ -593,6 +593,8 @@ on_message(struct state *st, const rd_kafka_message_t *m)
 	p->next = m->offset + 1;
 	st->pending++;
 	st->n_in++;
+	if (!p->ddl && m->payload == NULL)
+		st->n_tombstones++;
 	st->value_bytes += m->len;
 	return 0;
 }
@@ -647,6 +649,7 @@ metrics(struct state *st, int last)
 
 	memset(&f, 0, sizeof(f));
 	f.changes = st->n_in;
+	f.tombstones = st->n_tombstones;
 	f.bytes = st->value_bytes;
 	f.commits = st->n_commits;
 	f.commit_failures = st->n_commit_failures;

@@ -43,7 +43,7 @@ int k2c_run(const struct k2c_opts *o);
 
 /* metrics.c: the figures --metrics writes (docs/metrics.md). */
 struct k2c_figures {
-	uint64_t changes, bytes, commits, commit_failures;
+	uint64_t changes, tombstones, bytes, commits, commit_failures;
 	int64_t marks, acked, partitions, unacked, queue, lag, committed_lag;
 	int64_t version;
 	double record_ts;

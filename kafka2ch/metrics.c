@@ -14,7 +14,10 @@
 
 static const struct cdc_metric_def defs[] = {
     ROW(COUNTER, 'u', changes, "cdc_kafka2ch_changes_total",
-	"Change records consumed and written to stdout."),
+	"Records consumed and written to stdout (changes, tombstones, "
+	"DDL)."),
+    ROW(COUNTER, 'u', tombstones, "cdc_kafka2ch_tombstones_total",
+	"Tombstones (a delete's null value) among them."),
     ROW(COUNTER, 'u', bytes, "cdc_kafka2ch_bytes_total",
 	"Value bytes of the records consumed."),
     ROW(COUNTER, 'i', marks, "cdc_kafka2ch_commit_marks_total",
