@@ -10,6 +10,7 @@
 # is: every wait has a generous deadline.
 . "$(dirname "$0")/lib.sh"
 need_stack
+. "$(dirname "$0")/pipeline_lib.sh"
 export MYSQL_PWD=$CDC_MYSQL_PASSWORD CDC_BIN=$BIN TMPDIR=$T
 DB=t7m_$$
 P=t7p_$$
@@ -29,13 +30,8 @@ mon_stack() {
 }
 SRC_PID='' SINK_PID=''
 cleanup() {
-	local p
-	for p in $SRC_PID $SINK_PID; do
-		kill -CONT -- "-$p" 2>/dev/null || true
-		kill -TERM -- "-$p" 2>/dev/null || true
-	done
-	sleep 1
-	for p in $SRC_PID $SINK_PID; do kill -KILL -- "-$p" 2>/dev/null || true; done
+	[ -z "$SRC_PID" ] || stop_group "$SRC_PID"
+	[ -z "$SINK_PID" ] || stop_group "$SINK_PID"
 	mon_stack down prometheus node-exporter >/dev/null 2>&1 || true
 	sql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
 	ch "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
@@ -94,17 +90,7 @@ sql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
 ch "DROP DATABASE IF EXISTS $DB" >/dev/null
 export CDC_METRICS_DIR=$MON/metrics CDC_PIPELINE=$P CDC_TOPIC_PREFIX=$P \
     CDC_STATE_DIR=$T/state
-setsid "$ROOT/scripts/cdc-source" --id "$P-src" -- --server-id $((20000 + $$ % 10000)) \
-    --include "$DB.*" --avro2kafka -p "$P" -w 30 >/dev/null 2>"$T/source.log" &
-SRC_PID=$!
-setsid "$ROOT/scripts/cdc-sink" --group "$P-g" -- -p "$P" -w 30 \
-    --chload -s 1 >/dev/null 2>"$T/sink.log" &
-SINK_PID=$!
-for ((i = 0; i < 600; i++)); do
-	grep -q "replicating from" "$T/source.log" 2>/dev/null && break
-	sleep 0.1
-done
-check "source replicating" grep -q "replicating from" "$T/source.log"
+pipeline_up "$P" "$P-g" $((20000 + $$ % 10000)) "$DB.*"
 REPLICATING=$(date +%s)
 
 # The counters before the workload: the snapshot's commit marks count as
