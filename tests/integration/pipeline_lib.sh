@@ -33,3 +33,26 @@ stop_group() {
 	done
 	kill -KILL -- "-$1" 2>/dev/null || true
 }
+
+sql() { mariadb -h"$CDC_MYSQL_HOST" -P"$CDC_MYSQL_PORT" -u"$CDC_MYSQL_USER" "$@"; }
+ch() { curl -sS --fail-with-body "$CDC_CLICKHOUSE_URL" --data-binary "$1"; }
+
+# pipeline_db DB: a new database DB with a table t (id INT key, v INT),
+# none of that name in ClickHouse; pipeline_down drops both.
+SRC_PID='' SINK_PID='' PIPELINE_DB=''
+pipeline_db() {
+	PIPELINE_DB=$1
+	sql -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1;
+	    CREATE TABLE $1.t (id INT PRIMARY KEY, v INT NOT NULL)"
+	ch "DROP DATABASE IF EXISTS $1" >/dev/null
+}
+
+# pipeline_down: stops the pipeline's stages and drops its databases.
+pipeline_down() {
+	[ -z "$SRC_PID" ] || stop_group "$SRC_PID"
+	[ -z "$SINK_PID" ] || stop_group "$SINK_PID"
+	if [ -n "$PIPELINE_DB" ]; then
+		sql -e "DROP DATABASE IF EXISTS $PIPELINE_DB" >/dev/null 2>&1 || true
+		ch "DROP DATABASE IF EXISTS $PIPELINE_DB" >/dev/null 2>&1 || true
+	fi
+}

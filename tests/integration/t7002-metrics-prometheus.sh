@@ -15,8 +15,6 @@ export MYSQL_PWD=$CDC_MYSQL_PASSWORD CDC_BIN=$BIN TMPDIR=$T
 DB=t7m_$$
 P=t7p_$$
 NTX=${T7002_TRANSACTIONS:-200}
-sql() { mariadb -h"$CDC_MYSQL_HOST" -P"$CDC_MYSQL_PORT" -u"$CDC_MYSQL_USER" "$@"; }
-ch() { curl -sS --fail-with-body "$CDC_CLICKHOUSE_URL" --data-binary "$1"; }
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 MON=$T/mon
@@ -28,13 +26,9 @@ mon_stack() {
 	    CDC_STACK_PROMETHEUS_FOR=2s CDC_STACK_PROMETHEUS_STALL=15 \
 	    "$ROOT/scripts/stack" "$@"
 }
-SRC_PID='' SINK_PID=''
 cleanup() {
-	[ -z "$SRC_PID" ] || stop_group "$SRC_PID"
-	[ -z "$SINK_PID" ] || stop_group "$SINK_PID"
+	pipeline_down
 	mon_stack down prometheus node-exporter >/dev/null 2>&1 || true
-	sql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-	ch "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
 	[ -z "${CDC_TEST_KEEP:-}" ] || cp -r "$T"/*.log "$MON/metrics" "$CDC_TEST_KEEP" 2>/dev/null || true
 	rm -rf "$T"
 }
@@ -85,9 +79,7 @@ sys.exit(0 if any(x["labels"].get("alertname") == "CdcStageStalled" and
 }
 not_firing() { ! firing "$1"; }
 
-sql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
-    CREATE TABLE $DB.t (id INT PRIMARY KEY, v INT NOT NULL)"
-ch "DROP DATABASE IF EXISTS $DB" >/dev/null
+pipeline_db "$DB"
 export CDC_METRICS_DIR=$MON/metrics CDC_PIPELINE=$P CDC_TOPIC_PREFIX=$P \
     CDC_STATE_DIR=$T/state
 pipeline_up "$P" "$P-g" $((20000 + $$ % 10000)) "$DB.*"

@@ -14,14 +14,8 @@ export MYSQL_PWD=$CDC_MYSQL_PASSWORD CDC_BIN=$BIN TMPDIR=$T
 DB=t7s_$$
 P=t7s_$$
 G=$P-g
-sql() { mariadb -h"$CDC_MYSQL_HOST" -P"$CDC_MYSQL_PORT" -u"$CDC_MYSQL_USER" "$@"; }
-ch() { curl -sS --fail-with-body "$CDC_CLICKHOUSE_URL" --data-binary "$1"; }
-SRC_PID='' SINK_PID=''
 cleanup() {
-	[ -z "$SRC_PID" ] || stop_group "$SRC_PID"
-	[ -z "$SINK_PID" ] || stop_group "$SINK_PID"
-	sql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-	ch "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+	pipeline_down
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -37,9 +31,7 @@ status() { "$ROOT/scripts/cdc-status" --group "$G" --database "$DB" "$@"; }
 # js FILE EXPR: a Python expression over the JSON report r of FILE.
 js() { python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
-sql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
-    CREATE TABLE $DB.t (id INT PRIMARY KEY, v INT NOT NULL)"
-ch "DROP DATABASE IF EXISTS $DB" >/dev/null
+pipeline_db "$DB"
 export CDC_METRICS_DIR=$T/metrics CDC_PIPELINE=$P CDC_TOPIC_PREFIX=$P CDC_STATE_DIR=$T/state
 pipeline_up "$P" "$G" $((30000 + $$ % 10000)) "$DB.*"
 for ((i = 0; i < 100; i++)); do echo "INSERT INTO t VALUES ($i, $i);"; done | sql "$DB"
