@@ -138,8 +138,9 @@ main(int argc, char *argv[])
 	o.schema_timeout_s = 30;
 	o.offset_reset = "earliest";
 	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));
-	while ((c = getopt_long(argc, argv, "A:a:Bb:D:Eeg:G:hi:m:p:qS:s:TU:uvVw:X:",
-		    longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv,
+		    "A:a:Bb:D:Eeg:G:hi:m:p:qS:s:TU:uvVw:X:", longopts,
+		    NULL)) != -1) {
 		switch (c) {
 		case 'A':
 			o.ack_path = optarg;
