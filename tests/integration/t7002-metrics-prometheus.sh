@@ -134,6 +134,15 @@ for t in binlog2avro avro2kafka kafka2ch chload; do
 	check "no stalled alert for $t while running" not_firing "$t"
 done
 
+# The broker's JMX exporter, when the stack runs one (CDC_STACK_KAFKA_JMX_PORT
+# when its Kafka started): Prometheus scrapes it too.
+if [ -n "${CDC_STACK_KAFKA_JMX_PORT:-}" ]; then
+	check_eq "Prometheus scrapes the broker's JMX exporter" \
+	    "$(wait_q 'up{job="kafka"}' 1 60)" 1
+	v=$(wait_some 'kafka_server_replicamanager_partitioncount' 60)
+	check "the broker's partition count from JMX ($v)" [ "${v:-0}" -gt 0 ]
+fi
+
 # A stopped stage: its metrics stop; the alert fires, then clears.
 K2C=$(pgrep -g "$SINK_PID" -x kafka2ch | head -n 1)
 check "kafka2ch found" [ -n "$K2C" ]
