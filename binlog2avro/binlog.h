@@ -220,6 +220,13 @@ int b2a_decoder_event(struct b2a_decoder *d, const uint8_t *ev, size_t len,
 int b2a_decoder_failure(const struct b2a_decoder *d);
 /* Whether a transaction is open (its changes are held, not yet written). */
 int b2a_decoder_in_transaction(const struct b2a_decoder *d);
+
+/* metrics.c (--metrics FILE): starts the registry (path NULL: none), then
+ * per event, per heartbeat (caught up), and at exit. */
+void b2a_metrics_start(const char *path);
+void b2a_metrics_event(const struct b2a_decoder *d);
+void b2a_metrics_idle(const struct b2a_decoder *d);
+void b2a_metrics_stop(const struct b2a_decoder *d);
 /* The resume position after the last event (binlog:FILE:POS;gtid=SET). */
 void b2a_decoder_position(struct b2a_decoder *d, struct cdc_buf *out);
 /* Writes a commit mark at the current position when no transaction is

@@ -386,6 +386,7 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 				cdc_epipe_check(errno);
 				return EX_IOERR;
 			}
+			b2a_metrics_idle(d);
 			continue;
 		}
 		/* Events carry their end position; the artificial format
@@ -405,6 +406,7 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 			rc = d->lookup != NULL ? b2a_lookup_code(d->lookup) : 0;
 			return rc != 0 ? rc : b2a_decoder_failure(d);
 		}
+		b2a_metrics_event(d);
 		if (start != NULL && ev[4] == EV_PREVIOUS_GTIDS)
 			b2a_gtid_add_set(&d->gtids, start);
 		/* An artificial event (the format description a dump

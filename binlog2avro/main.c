@@ -34,6 +34,7 @@ struct opts {
 	const char *password_file;
 	const char *salt_file;
 	char *salt;
+	const char *metrics; /* --metrics FILE */
 	enum cdc_codec codec;
 	int unbuffered;
 	int force;
@@ -116,6 +117,9 @@ usage(FILE *f)
 	    "  -u, --unbuffered            end a block after every frame\n"
 	    "  -f, --force                 write binary output to a "
 	    "terminal\n"
+	    "  -G, --metrics FILE          Prometheus metrics to FILE every "
+	    "5 s\n"
+	    "                              (CDC_BINLOG2AVRO_METRICS)\n"
 	    "  -q, --quiet / -v, --verbose / --log-time\n"
 	    "  -h, --help / -V, --version\n"
 	    "Exit status: 0 done (or stopped by a signal), 1 server error, "
@@ -211,6 +215,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"codec", required_argument, NULL, 'Z'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"heartbeat", required_argument, NULL, 'b'},
+	    {"metrics", required_argument, NULL, 'G'},
 	    {"exclude", required_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"host", required_argument, NULL, 'H'},
@@ -266,7 +271,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	o->b.hold_limit = 8 << 20;
 	o->b.query_max = 4096;
 	while ((c = getopt_long(argc, argv,
-		    "a:b:B:C:efhH:i:I:j:k:K:LnNP:p:qr:s:S:t:TuU:vVW:X:YZ:",
+		    "a:b:B:C:efG:hH:i:I:j:k:K:LnNP:p:qr:s:S:t:TuU:vVW:X:YZ:",
 		    longopts,
 		    NULL)) != -1) {
 		switch (c) {
@@ -387,6 +392,9 @@ opts_parse(struct opts *o, int argc, char *argv[])
 		case 'f':
 			o->force = 1;
 			break;
+		case 'G':
+			o->metrics = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(cdc_stdout_close(0));
@@ -477,6 +485,8 @@ opts_finish(struct opts *o)
 	char err[CDC_ERRLEN];
 	int64_t n;
 
+	if (o->metrics == NULL)
+		o->metrics = cdc_getenv("CDC_BINLOG2AVRO_METRICS");
 	switch (read_salt(o)) {
 	case -1:
 		return EX_USAGE;
@@ -663,6 +673,7 @@ read_file(struct b2a_decoder *d, const char *path, int first, int last,
 		}
 		start += (size_t)want;
 		off += want;
+		b2a_metrics_event(d);
 	}
 	close(fd);
 	cdc_buf_fini(&buf);
@@ -695,6 +706,7 @@ run(const struct opts *o)
 	}
 	cdc_writer_set_unbuffered(w, o->unbuffered);
 	d = b2a_decoder_new(&o->b, w);
+	b2a_metrics_start(o->metrics);
 	if (o->nfiles == 0)
 		rc = b2a_snapshot_run(d, &o->live);
 	for (i = 0; i < o->nfiles && rc == 0 && !stopped; i++)
@@ -712,6 +724,7 @@ run(const struct opts *o)
 		cdc_error("%s", err);
 		rc = EX_IOERR;
 	}
+	b2a_metrics_stop(d);
 	b2a_decoder_stats(d, &events, &changes, &commits, &skipped);
 	cdc_info("events=%" PRIu64 " changes=%" PRIu64 " commits=%" PRIu64
 		 " skipped_statements=%" PRIu64,

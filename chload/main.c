@@ -40,6 +40,9 @@ usage(FILE *f)
 	    "(_current)\n"
 	    "  -D, --dead-letter FILE   append rejected rows to FILE\n"
 	    "                           (CDC_CHLOAD_DEAD_LETTER)\n"
+	    "  -G, --metrics FILE       Prometheus metrics to FILE at each "
+	    "stats tick\n"
+	    "                           (CDC_CHLOAD_METRICS)\n"
 	    "  -x, --apply-drops        apply DROP TABLE of the source\n"
 	    "  -a, --ack PATH           write acknowledgements to PATH\n"
 	    "  -A, --ack-fd N           write acknowledgements to fd N\n"
@@ -86,6 +89,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"cluster", required_argument, NULL, 'C'},
 	    {"database", required_argument, NULL, 'd'},
 	    {"dead-letter", required_argument, NULL, 'D'},
+	    {"metrics", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"max-inflight", required_argument, NULL, 'j'},
 	    {"linger-ms", required_argument, NULL, 'l'},
@@ -121,7 +125,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	lo->stats_ms = 10000;
 	lo->view_suffix = "_current";
 	while ((c = getopt_long(argc, argv,
-		    "a:A:b:B:C:d:D:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
+		    "a:A:b:B:C:d:D:G:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -150,6 +154,9 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			break;
 		case 'D':
 			lo->dead_letter = optarg;
+			break;
+		case 'G':
+			lo->metrics = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -276,6 +283,8 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 		lo->cluster = cdc_getenv("CDC_CLICKHOUSE_CLUSTER");
 	if (lo->dead_letter == NULL)
 		lo->dead_letter = cdc_getenv("CDC_CHLOAD_DEAD_LETTER");
+	if (lo->metrics == NULL)
+		lo->metrics = cdc_getenv("CDC_CHLOAD_METRICS");
 	if (o->password_file != NULL) {
 		o->password = cdc_read_secret(o->password_file, err, errlen);
 		if (o->password == NULL)
