@@ -104,8 +104,6 @@ int cdc_writer_flush(struct cdc_writer *w, char *err, size_t errlen);
 void cdc_writer_hold(struct cdc_writer *w, size_t limit);
 int cdc_writer_release(struct cdc_writer *w, char *err, size_t errlen);
 void cdc_writer_discard(struct cdc_writer *w);
-/* Bytes written to fd so far. */
-uint64_t cdc_writer_offset(const struct cdc_writer *w);
 /* Frees the writer without flushing; NULL is a no-op. */
 void cdc_writer_free(struct cdc_writer *w);
 

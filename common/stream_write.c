@@ -30,7 +30,6 @@ struct cdc_writer {
 	struct cdc_buf out;   /* the block as written */
 	size_t block_size;
 	int unbuffered;
-	uint64_t offset;
 	struct cdc_fpmap announced; /* values unused: a set */
 	/* The last two fingerprints found announced: every change checks its
 	 * key's and value's, and they are nearly always the last ones. */
@@ -146,7 +145,6 @@ write_out(struct cdc_writer *w, const uint8_t *p, size_t n, char *err,
 	if (cdc_write_full(w->fd, p, n) == -1)
 		return cdc_err(err, errlen, "cannot write stream: %s",
 		    strerror(errno));
-	w->offset += n;
 	return 0;
 }
 
@@ -222,12 +220,6 @@ remember(struct cdc_writer *w, uint64_t fp)
 	w->recent[0] = fp;
 	if (w->nrecent < 2)
 		w->nrecent++;
-}
-
-uint64_t
-cdc_writer_offset(const struct cdc_writer *w)
-{
-	return w->offset;
 }
 
 static int
@@ -403,7 +395,6 @@ release_spill(struct cdc_writer *w, char *err, size_t errlen)
 				continue;
 			if (k <= 0)
 				break;
-			w->offset += (uint64_t)k;
 		}
 		if (off == size)
 			return 0;
