@@ -665,66 +665,52 @@ name_columns(struct b2a_decoder *d, struct b2a_table *t, char *err,
 	return rc;
 }
 
+/* A table map: a new or changed table, or a repeat (MariaDB and MySQL
+ * repeat the table map before every statement), which changes nothing. */
 static int
-decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
-    const uint8_t *p, size_t n, char *err, size_t errlen)
+table_map(struct b2a_decoder *d, const uint8_t *p, size_t n, char *err,
+    size_t errlen)
 {
 	struct b2a_table *t;
-	char uuid[37];
 	int rule, rc;
 
-	(void)ev;
-	(void)len;
+	for (size_t i = 0; i < d->ntables; i++)
+		if (d->tables[i]->rawlen == n &&
+		    memcmp(d->tables[i]->raw, p, n) == 0)
+			return 0;
+	t = b2a_table_parse(p, n, d->posthdr[EV_TABLE_MAP] != 6, d->mariadb,
+	    &d->o, &rule, err, errlen);
+	if (t == NULL) {
+		d->rule_error = rule;
+		return -1;
+	}
+	t->skip = !b2a_table_wanted(&d->o, t->db, t->name);
+	rc = 1;
+	if (!t->named && !t->skip && d->names != NULL)
+		rc = name_columns(d, t, err, errlen);
+	if (rc == -1) {
+		b2a_table_free(t);
+		return -1;
+	}
+	if (rc == 1 && !t->named && !t->skip && !warned_unnamed(d, t))
+		cdc_warn("%s:%" PRIu64 ": table '%s.%s' has no column names in "
+			 "the binlog (binlog_row_metadata=FULL is off): "
+			 "columns named by position",
+		    d->file, d->pos, t->db, t->name);
+	b2a_table_put(d, t);
+	return 0;
+}
+
+/* The GTID events that open a transaction: MySQL's (a 1-byte flag, the
+ * 16-byte uuid, the 8-byte number), anonymous and tagged ones, and
+ * MariaDB's (sequence number, domain, flags). */
+static int
+gtid_event(struct b2a_decoder *d, int type, const uint8_t *p, size_t n,
+    char *err, size_t errlen)
+{
+	char uuid[37];
+
 	switch (type) {
-	case EV_QUERY:
-	case EV_MARIA_QUERY_COMPRESSED:
-		return query_event(d, type, p, n, err, errlen);
-	case EV_XID:
-	case EV_XA_PREPARE:
-		gtid_done(d);
-		return commit(d, err, errlen);
-	case EV_TABLE_MAP:
-		/* MariaDB and MySQL repeat the table map before every
-		 * statement: an identical one changes nothing. */
-		for (size_t i = 0; i < d->ntables; i++)
-			if (d->tables[i]->rawlen == n &&
-			    memcmp(d->tables[i]->raw, p, n) == 0)
-				return 0;
-		t = b2a_table_parse(p, n, d->posthdr[EV_TABLE_MAP] != 6,
-		    d->mariadb, &d->o, &rule, err, errlen);
-		if (t == NULL) {
-			d->rule_error = rule;
-			return -1;
-		}
-		t->skip = !b2a_table_wanted(&d->o, t->db, t->name);
-		rc = 1;
-		if (!t->named && !t->skip && d->names != NULL)
-			rc = name_columns(d, t, err, errlen);
-		if (rc == -1) {
-			b2a_table_free(t);
-			return -1;
-		}
-		if (rc == 1 && !t->named && !t->skip && !warned_unnamed(d, t))
-			cdc_warn("%s:%" PRIu64 ": table '%s.%s' has no column "
-			    "names in the binlog (binlog_row_metadata=FULL "
-			    "is off): columns named by position",
-			    d->file, d->pos, t->db, t->name);
-		b2a_table_put(d, t);
-		return 0;
-	case EV_WRITE_ROWS_V1:
-	case EV_UPDATE_ROWS_V1:
-	case EV_DELETE_ROWS_V1:
-	case EV_WRITE_ROWS:
-	case EV_UPDATE_ROWS:
-	case EV_DELETE_ROWS:
-	case EV_PARTIAL_UPDATE_ROWS:
-	case EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
-	case EV_MARIA_WRITE_ROWS_COMPRESSED:
-	case EV_MARIA_UPDATE_ROWS_COMPRESSED:
-	case EV_MARIA_DELETE_ROWS_COMPRESSED:
-		return b2a_rows_event(d, type, p, n, err, errlen);
 	case EV_GTID:
 		if (n < 25)
 			return cdc_err(err, errlen, "truncated GTID event");
@@ -732,9 +718,6 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		b2a_uuid_text(p + 1, uuid);
 		snprintf(d->gtid, sizeof(d->gtid), "%s:%" PRIu64, uuid,
 		    b2a_le(p + 17, 8));
-		return 0;
-	case EV_ANONYMOUS_GTID:
-		b2a_trx_begin(d);
 		return 0;
 	case EV_GTID_TAGGED:
 		b2a_trx_begin(d);
@@ -751,6 +734,47 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		/* FL_STANDALONE: one statement, no BEGIN/COMMIT. */
 		d->explicit_trx = (p[12] & 1) == 0;
 		return 0;
+	default: /* EV_ANONYMOUS_GTID */
+		b2a_trx_begin(d);
+		return 0;
+	}
+}
+
+static int
+decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
+    const uint8_t *p, size_t n, char *err, size_t errlen)
+{
+	(void)ev;
+	(void)len;
+	switch (type) {
+	case EV_QUERY:
+	case EV_MARIA_QUERY_COMPRESSED:
+		return query_event(d, type, p, n, err, errlen);
+	case EV_XID:
+	case EV_XA_PREPARE:
+		gtid_done(d);
+		return commit(d, err, errlen);
+	case EV_TABLE_MAP:
+		return table_map(d, p, n, err, errlen);
+	case EV_WRITE_ROWS_V1:
+	case EV_UPDATE_ROWS_V1:
+	case EV_DELETE_ROWS_V1:
+	case EV_WRITE_ROWS:
+	case EV_UPDATE_ROWS:
+	case EV_DELETE_ROWS:
+	case EV_PARTIAL_UPDATE_ROWS:
+	case EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
+	case EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
+	case EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
+	case EV_MARIA_WRITE_ROWS_COMPRESSED:
+	case EV_MARIA_UPDATE_ROWS_COMPRESSED:
+	case EV_MARIA_DELETE_ROWS_COMPRESSED:
+		return b2a_rows_event(d, type, p, n, err, errlen);
+	case EV_GTID:
+	case EV_ANONYMOUS_GTID:
+	case EV_GTID_TAGGED:
+	case EV_MARIA_GTID:
+		return gtid_event(d, type, p, n, err, errlen);
 	case EV_PREVIOUS_GTIDS:
 		if (previous_gtids(d, p, n) == -1)
 			return cdc_err(err, errlen,

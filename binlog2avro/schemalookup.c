@@ -21,6 +21,7 @@
 #include "live.h"
 #include "log.h"
 #include "snapsql.h"
+#include "types.h"
 #include "sys.h"
 
 #define TIMEOUT 30 /* seconds, for the lookup connection's queries */
@@ -194,30 +195,6 @@ versioned(struct b2a_lookup *k, const struct entry *e)
 	return yes;
 }
 
-/* A column type and its older or longer forms, as one. */
-static int
-family(uint8_t type)
-{
-	switch (type) {
-	case MT_VAR_STRING:
-		return MT_VARCHAR;
-	case MT_TINY_BLOB:
-	case MT_MEDIUM_BLOB:
-	case MT_LONG_BLOB:
-		return MT_BLOB;
-	case MT_NEWDATE:
-		return MT_DATE;
-	case MT_TIME:
-		return MT_TIME2;
-	case MT_DATETIME:
-		return MT_DATETIME2;
-	case MT_TIMESTAMP:
-		return MT_TIMESTAMP2;
-	default:
-		return type;
-	}
-}
-
 /* Fills in t from e what its table map lacks, after checking that the
  * two describe the same columns, and finishes t again. */
 static int
@@ -239,7 +216,7 @@ complete(const struct b2a_options *o, struct b2a_table *t,
 		c = &t->cols[i];
 		x = &s->cols[i];
 		/* An ENUM or SET of another size has other values. */
-		if (family(c->type) != family(x->type) ||
+		if (b2a_type_family(c->type) != b2a_type_family(x->type) ||
 		    ((c->type == MT_ENUM || c->type == MT_SET) &&
 			c->meta != x->meta))
 			return cdc_err(err, errlen, "table '%s.%s': column %zu "

@@ -13,6 +13,7 @@
 #include "civil.h"
 #include "log.h"
 #include "snapshot.h"
+#include "types.h"
 
 static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 
@@ -325,19 +326,7 @@ b2a_snap_key_ok(const struct b2a_column *c)
 int
 b2a_snap_is_int(const struct b2a_column *c)
 {
-	switch (c->type) {
-	case MT_TINY:
-	case MT_SHORT:
-	case MT_INT24:
-	case MT_LONG:
-	case MT_LONGLONG:
-	case MT_YEAR:
-	case MT_ENUM:
-	case MT_SET:
-		return 1;
-	default:
-		return 0;
-	}
+	return b2a_types[c->type].fetch == F_INT;
 }
 
 void
