@@ -304,8 +304,9 @@ int b2a_hash_init(const uint8_t *salt, size_t n, char *err, size_t errlen);
 void b2a_column_rule_apply(const struct b2a_table *t,
     const struct b2a_column *c, struct cdc_buf *enc, size_t off);
 
-/* Values (value.c): decode one column of a row image at p (not past end)
- * into Avro binary appended to out; *used is set to the bytes consumed. */
+/* Values (types.c, with the readers of value.c): decodes one column of a
+ * row image at p (not past end) into Avro binary appended to out; *used
+ * is set to the bytes consumed. */
 int b2a_value(const struct b2a_column *c, const uint8_t *p,
     const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
     size_t errlen);

@@ -19,10 +19,24 @@
 /* How a snapshot fetches a column in the binary protocol (snapread.c). */
 enum b2a_fetch { F_BYTES, F_INT, F_FLOAT, F_DOUBLE, F_TIME };
 
+/* How a snapshot position writes a key value (snapvalue.c). */
+enum b2a_keyform {
+	KEY_HEX,      /* its bytes in hex */
+	KEY_INT,      /* decimal */
+	KEY_BIT,      /* decimal, of the big-endian bytes */
+	KEY_DECIMAL,  /* its digits */
+	KEY_FLOAT,    /* IEEE bits in hex */
+	KEY_DOUBLE,
+	KEY_DATE,     /* YYYY-MM-DD */
+	KEY_TIME,     /* [-]H:MM:SS.ffffff */
+	KEY_DATETIME, /* YYYY-MM-DDTHH:MM:SS.ffffff */
+};
+
 /* Row flags. */
 #define TF_SIGNED  0x01 /* a bit in TABLE_MAP's SIGNEDNESS (numeric) */
 #define TF_CHARSET 0x02 /* an entry in COLUMN_CHARSET (character) */
 #define TF_FSP     0x04 /* meta is the fractional seconds, at most 6 */
+#define TF_NO_KEY  0x08 /* snapshot: cannot bound a chunk as a key */
 
 /* Decodes the value of column c at p (not past end) into Avro binary
  * appended to out, union branch included; *used gets the bytes read. */
@@ -39,6 +53,7 @@ struct b2a_type {
 	uint8_t flags;    /* TF_* */
 	uint8_t family;   /* information_schema's form when not this one */
 	uint8_t fetch;    /* enum b2a_fetch */
+	uint8_t key;      /* enum b2a_keyform */
 	b2a_classify_fn *classify; /* NULL: binlog2avro cannot decode it */
 	b2a_read_fn *read;
 };
