@@ -31,6 +31,7 @@ struct a2k_opts {
 	const char *registry; /* --schema-registry URL; NULL: schema topic */
 	int tombstones;
 	int resume; /* --resume-position */
+	const char *metrics; /* --metrics FILE, or NULL */
 };
 
 /* Builds the producer configuration of o (idempotence, acks, compression,
@@ -45,6 +46,21 @@ int a2k_run(const struct a2k_opts *o);
 /* Prints the last position committed under o->txn_id (after fencing any
  * producer still open with that id). Returns an exit code. */
 int a2k_resume_position(const struct a2k_opts *o);
+
+/* metrics.c: the figures --metrics writes (docs/metrics.md). */
+struct a2k_figures {
+	uint64_t changes, tombstones, records, bytes, txns, acks, queue_full;
+	int64_t queue, txn_changes, version;
+	double commit_ts;
+};
+/* Starts the registry (path NULL: none; every call below is then a
+ * no-op). */
+void a2k_metrics_start(const char *path);
+/* Whether the file is due at monotonic time now. */
+int a2k_metrics_due(int64_t now);
+void a2k_metrics_write(const struct a2k_figures *f);
+/* Writes the last figures and frees the registry. */
+void a2k_metrics_stop(const struct a2k_figures *f);
 
 struct a2k_wire;
 

@@ -55,6 +55,9 @@ usage(FILE *f)
 	    "  -a, --ack-fd N              acknowledge durable commit marks "
 	    "upstream on fd N\n"
 	    "  -A, --ack PATH              the same on a fifo\n"
+	    "  -G, --metrics FILE          Prometheus metrics to FILE every "
+	    "5 s\n"
+	    "                              (CDC_AVRO2KAFKA_METRICS)\n"
 	    "  -q, --quiet  -v, --verbose  -T, --log-time\n"
 	    "  -h, --help   -V, --version\n"
 	    "Exit status: 0 done or stopped by a signal, 64 usage, 65 corrupt "
@@ -74,6 +77,7 @@ main(int argc, char *argv[])
 	    {"brokers", required_argument, NULL, 'b'},
 	    {"compression", required_argument, NULL, 'C'},
 	    {"ddl-topic", required_argument, NULL, 'D'},
+	    {"metrics", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"txn-interval", required_argument, NULL, 'I'},
 	    {"linger", required_argument, NULL, 'l'},
@@ -117,7 +121,7 @@ main(int argc, char *argv[])
 	o.tombstones = 1;
 	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));
 	while ((c = getopt_long(argc, argv,
-		    "A:a:b:C:D:hI:l:M:nO:P:p:Q:qRr:S:Tt:U:vVw:X:", longopts,
+		    "A:a:b:C:D:G:hI:l:M:nO:P:p:Q:qRr:S:Tt:U:vVw:X:", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'A':
@@ -136,6 +140,9 @@ main(int argc, char *argv[])
 			break;
 		case 'D':
 			ddl_flag = optarg;
+			break;
+		case 'G':
+			o.metrics = optarg;
 			break;
 		case 'h':
 			free(o.props);
@@ -253,6 +260,8 @@ main(int argc, char *argv[])
 		o.txn_id = cdc_getenv("CDC_AVRO2KAFKA_TRANSACTIONAL_ID");
 	if (o.prefix == NULL)
 		o.prefix = cdc_getenv("CDC_AVRO2KAFKA_PREFIX");
+	if (o.metrics == NULL)
+		o.metrics = cdc_getenv("CDC_AVRO2KAFKA_METRICS");
 	if (o.prefix == NULL)
 		o.prefix = "cdc";
 	if (o.timeout_s == -1) {

@@ -60,6 +60,8 @@ struct state {
 	struct cdc_buf vp; /* scratch: a change's cdc.vp header */
 	/* counters for the info line */
 	uint64_t in_changes, out_records, txns, acks;
+	uint64_t out_bytes, queue_full, tombstones; /* for the metrics */
+	int64_t last_version, last_ts_ms;
 	int64_t stats_at;
 	unsigned serves; /* calls of serve(), to look at the clock less */
 };
@@ -163,8 +165,10 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		    rd_kafka_topic_name(m->rkt), m->partition,
 		    rd_kafka_err2str(m->err));
 	}
-	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		st->out_records++;
+		st->out_bytes += m->len + m->key_len;
+	}
 }
 
 /* The topic handle of a name, made on first use; the topic itself is
@@ -227,6 +231,29 @@ stopping(const struct state *st)
 	return cdc_stop || st->failed || cdc_kafka_health.fatal;
 }
 
+/* Hands the figures to the metrics file (metrics.c). */
+static void
+metrics(struct state *st, int last)
+{
+	struct a2k_figures f;
+
+	f.changes = st->in_changes;
+	f.records = st->out_records;
+	f.bytes = st->out_bytes;
+	f.txns = st->txns;
+	f.acks = st->acks;
+	f.queue_full = st->queue_full;
+	f.tombstones = st->tombstones;
+	f.queue = st->rk != NULL ? rd_kafka_outq_len(st->rk) : 0;
+	f.txn_changes = st->txn_changes;
+	f.version = st->last_version;
+	f.commit_ts = (double)st->last_ts_ms / 1000;
+	if (last)
+		a2k_metrics_stop(&f);
+	else
+		a2k_metrics_write(&f);
+}
+
 /* Serves delivery reports, moves acknowledgements on and prints the info
  * line now and then. */
 static void
@@ -242,6 +269,8 @@ serve(struct state *st, int ms)
 	if (ms == 0 && (++st->serves & 4095) != 0)
 		return;
 	now = cdc_mono_ms();
+	if (a2k_metrics_due(now))
+		metrics(st, 0);
 	if (now - st->stats_at >= 30000) {
 		st->stats_at = now;
 		cdc_info("in=%" PRIu64 " out=%" PRIu64 " txns=%" PRIu64
@@ -302,6 +331,7 @@ produce(struct state *st, rd_kafka_topic_t *rkt, const struct cdc_slice *key,
 			return -1;
 		}
 		rd_kafka_error_destroy(e);
+		st->queue_full++;
 		serve(st, 100);
 		if (stopping(st))
 			return cdc_err(err, errlen, "stopped");
@@ -388,6 +418,8 @@ on_change(struct state *st, const struct cdc_frame *f, char *err,
 	struct cdc_slice k = f->key, v = f->value;
 
 	st->in_changes++;
+	if (f->value.p == NULL)
+		st->tombstones++;
 	if (f->value.p == NULL && !st->o->tombstones)
 		return 0;
 	if (st->schema_pending > 0 && schemas_settle(st) == -1)
@@ -518,6 +550,8 @@ on_commit(struct state *st, const struct cdc_frame *f, char *err,
 
 	e->seq = f->seq;
 	e->pos = cdc_xstrndup((const char *)f->position.p, f->position.len);
+	st->last_version = f->version;
+	st->last_ts_ms = f->ts_ms;
 	epoch_open(st);
 	st->partial = 0;
 	if (st->o->txn_id == NULL)
@@ -831,6 +865,10 @@ idle_wait(struct state *st)
 	pfd.revents = 0;
 	paused = poll(&pfd, 1, wait) == 0;
 	serve(st, 0);
+	/* serve() looks at the clock every 4096 calls: a quiet input still
+	 * gets its metrics written. */
+	if (paused && a2k_metrics_due(cdc_mono_ms()))
+		metrics(st, 0);
 	paused = paused && due &&
 	    cdc_mono_ms() - st->txn_start >= MIN_TXN_MS;
 	if (txn_maybe_commit(st, paused, err, sizeof(err)) == -1)
@@ -891,6 +929,7 @@ a2k_run(const struct a2k_opts *o)
 	st.o = o;
 	st.ack_fd = o->ack_fd;
 	st.stats_at = cdc_mono_ms();
+	a2k_metrics_start(o->metrics);
 	cdc_fpmap_init(&st.sent);
 	cdc_buf_init(&st.vp);
 	epoch_open(&st);
@@ -898,6 +937,7 @@ a2k_run(const struct a2k_opts *o)
 	if (rc != 0 || cdc_stop) {
 		if (rc != 0)
 			cdc_error("%s", err);
+		metrics(&st, 1);
 		teardown(&st);
 		return rc;
 	}
@@ -916,6 +956,7 @@ a2k_run(const struct a2k_opts *o)
 	rc = finish(&st, how);
 	if (st.reg_rc != 0)
 		rc = st.reg_rc;
+	metrics(&st, 1);
 	cdc_info("in=%" PRIu64 " out=%" PRIu64 " txns=%" PRIu64
 		 " acks=%" PRIu64 " registered=%" PRIu64,
 	    st.in_changes, st.out_records, st.txns, st.acks,

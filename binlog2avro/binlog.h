@@ -101,7 +101,25 @@ enum {
 	MT_GEOMETRY = 255,
 };
 
+/* The common header every event starts with (v4 binlogs, MySQL 5.0 on):
+ * offsets of its fields, shared by the file reader, the live packet
+ * reader and the decoder. */
 #define EVENT_HEADER 19
+enum {
+	HDR_TIMESTAMP = 0,  /* 4 bytes: seconds since the epoch */
+	HDR_TYPE = 4,       /* 1 byte: EV_* */
+	HDR_SERVER_ID = 5,  /* 4 bytes */
+	HDR_EVENT_SIZE = 9, /* 4 bytes: header, body and checksum */
+	HDR_LOG_POS = 13,   /* 4 bytes: the offset after the event */
+	HDR_FLAGS = 17,     /* 2 bytes: LOG_EVENT_*_F */
+};
+/* Header flags. */
+#define HDR_F_BINLOG_IN_USE 0x01 /* cleared on close, without new CRC */
+#define HDR_F_ARTIFICIAL    0x20 /* made up by the server, not in a file */
+/* A binlog file starts with these 4 bytes. */
+#define BINLOG_MAGIC     "\xfe" "bin"
+#define BINLOG_MAGIC_LEN 4
+#define CHECKSUM_LEN     4 /* CRC32 at the end of an event */
 
 /* How a column's value is decoded and which Avro type it becomes. */
 enum b2a_kind {
@@ -207,6 +225,25 @@ struct b2a_decoder;
 struct b2a_decoder *b2a_decoder_new(const struct b2a_options *o,
     struct cdc_writer *w);
 void b2a_decoder_free(struct b2a_decoder *d);
+/* Where the decoder is when it asks the layer above about a table. */
+struct b2a_where {
+	const char *file;
+	uint64_t pos;
+	uint64_t ddls;    /* DDL statements so far: a cache key */
+	size_t id_len;    /* bytes of the table id that starts a table map */
+};
+/* Names the columns of table map t, which has none (binlog_row_metadata
+ * is not FULL), for the decoder: the layer above fills t's columns (from
+ * information_schema, schemalookup.c) and finishes t again with o's rules.
+ * Returns 0 when done, 1 when it cannot say (the columns keep their
+ * positional names), or -1 with err set, and *rule set when a column rule
+ * cannot apply. */
+typedef int b2a_names_fn(void *arg, const struct b2a_options *o,
+    const struct b2a_where *at, struct b2a_table *t, int *rule, char *err,
+    size_t errlen);
+/* Sets the namer (NULL: none, the default) and its argument. */
+void b2a_decoder_set_names(struct b2a_decoder *d, b2a_names_fn *fn,
+    void *arg);
 /* A new binlog file starts: name is the file's base name. */
 void b2a_decoder_file(struct b2a_decoder *d, const char *name);
 /* Decodes one whole event found at file offset pos. Returns 0, or -1 with a
@@ -220,6 +257,13 @@ int b2a_decoder_event(struct b2a_decoder *d, const uint8_t *ev, size_t len,
 int b2a_decoder_failure(const struct b2a_decoder *d);
 /* Whether a transaction is open (its changes are held, not yet written). */
 int b2a_decoder_in_transaction(const struct b2a_decoder *d);
+
+/* metrics.c (--metrics FILE): starts the registry (path NULL: none), then
+ * per event, per heartbeat (caught up), and at exit. */
+void b2a_metrics_start(const char *path);
+void b2a_metrics_event(const struct b2a_decoder *d);
+void b2a_metrics_idle(const struct b2a_decoder *d);
+void b2a_metrics_stop(const struct b2a_decoder *d);
 /* The resume position after the last event (binlog:FILE:POS;gtid=SET). */
 void b2a_decoder_position(struct b2a_decoder *d, struct cdc_buf *out);
 /* Writes a commit mark at the current position when no transaction is
@@ -267,8 +311,9 @@ int b2a_hash_init(const uint8_t *salt, size_t n, char *err, size_t errlen);
 void b2a_column_rule_apply(const struct b2a_table *t,
     const struct b2a_column *c, struct cdc_buf *enc, size_t off);
 
-/* Values (value.c): decode one column of a row image at p (not past end)
- * into Avro binary appended to out; *used is set to the bytes consumed. */
+/* Values (types.c, with the readers of value.c): decodes one column of a
+ * row image at p (not past end) into Avro binary appended to out; *used
+ * is set to the bytes consumed. */
 int b2a_value(const struct b2a_column *c, const uint8_t *p,
     const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
     size_t errlen);
@@ -283,8 +328,18 @@ int b2a_charset_maxlen(int collation);
 int b2a_to_utf8(int collation, const uint8_t *s, size_t n,
     struct cdc_buf *out, char *err, size_t errlen);
 
-/* The value of a hex digit, or -1 (snappos.c). */
-int b2a_hexval(int c);
+/* The value of a hex digit, or -1. */
+static inline int
+b2a_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 /* Little-endian helpers. */
 static inline uint64_t

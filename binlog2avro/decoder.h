@@ -1,5 +1,8 @@
-/* The decoder's state, shared by event.c (events, transactions, output)
- * and rows.c (row images to change frames). Internal to binlog2avro. */
+/* The decoder's state, shared by the decoder's files: event.c (events,
+ * transactions, output), rows.c (row images to change frames), tables.c
+ * (tables by id) and compress.c. The live and snapshot sources still read
+ * and set the position and the open transaction here; everything else
+ * above the decoder uses binlog.h. */
 #ifndef B2A_DECODER_H
 #define B2A_DECODER_H
 
@@ -29,9 +32,10 @@ struct b2a_decoder {
 	/* Tables by id (table ids are unique within a server's run). */
 	struct b2a_table **tables;
 	size_t ntables;
-	/* Live mode: names the columns of table maps without names from
-	 * information_schema (schemalookup.c); NULL offline. */
-	struct b2a_lookup *lookup;
+	/* Names the columns of table maps without names (live mode: from
+	 * information_schema); NULL offline. */
+	b2a_names_fn *names;
+	void *names_arg;
 	uint64_t ddls; /* DDL statements decoded, which may change tables */
 
 	/* The open transaction. */
@@ -66,7 +70,7 @@ struct b2a_decoder {
 	int rule_error; /* a column rule cannot apply: exit 78 */
 };
 
-/* event.c: MariaDB's compressed query and rows bodies (a header byte whose
+/* compress.c: MariaDB's compressed query and rows bodies (a header byte whose
  * low bits count the length bytes, the length big-endian, zlib data) into
  * out; -1 with err naming what on corrupt data. */
 int b2a_maria_uncompress(const uint8_t *p, size_t n, struct cdc_buf *out,
@@ -83,15 +87,12 @@ int b2a_rows_event(struct b2a_decoder *d, int type, const uint8_t *body,
 int b2a_emit_read(struct b2a_decoder *d, struct b2a_table *t,
     const uint8_t *val, const size_t *off, int last, int64_t version,
     char *err, size_t errlen);
-/* event.c: opens a transaction if none is open. */
+/* tables.c: opens a transaction if none is open. */
 void b2a_trx_begin(struct b2a_decoder *d);
-/* schemalookup.c: completes table map t, which has no column names, from
- * information_schema. Returns 0 when done (t finished again), 1 when the
- * table is not there to ask (its columns keep their positional names), or
- * -1 with err set: b2a_lookup_code() says how to exit. */
-int b2a_lookup_table(struct b2a_lookup *k, struct b2a_decoder *d,
-    struct b2a_table *t, char *err, size_t errlen);
-/* The table of a table id, or NULL. */
+/* tables.c: the table of a table id, or NULL. */
 struct b2a_table *b2a_table_get(struct b2a_decoder *d, uint64_t id);
+/* tables.c: adds t (the decoder takes it), replacing and freeing the
+ * table of the same id. */
+void b2a_table_put(struct b2a_decoder *d, struct b2a_table *t);
 
 #endif

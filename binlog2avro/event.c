@@ -3,7 +3,6 @@
  * Rows events go to rows.c. Event layouts follow MySQL's
  * libbinlogevents and MariaDB's "Replication protocol" knowledge base. */
 #include <ctype.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,21 +14,6 @@
 #include "avrobin.h"
 #include "decoder.h"
 #include "sys.h"
-
-int
-b2a_table_wanted(const struct b2a_options *o, const char *db,
-    const char *table)
-{
-	char name[512];
-	int i, in = o->ninclude == 0;
-
-	snprintf(name, sizeof(name), "%s.%s", db, table);
-	for (i = 0; i < o->ninclude && !in; i++)
-		in = fnmatch(o->include[i], name, 0) == 0;
-	for (i = 0; i < o->nexclude && in; i++)
-		in = fnmatch(o->exclude[i], name, 0) != 0;
-	return in;
-}
 
 static void position(struct b2a_decoder *d, struct cdc_buf *b);
 static void trx_end_state(struct b2a_decoder *d);
@@ -135,6 +119,13 @@ b2a_decoder_resume(const struct b2a_decoder *d, char *file, size_t filelen,
 }
 
 void
+b2a_decoder_set_names(struct b2a_decoder *d, b2a_names_fn *fn, void *arg)
+{
+	d->names = fn;
+	d->names_arg = arg;
+}
+
+void
 b2a_decoder_file(struct b2a_decoder *d, const char *name)
 {
 	const char *dot = strrchr(name, '.');
@@ -143,53 +134,6 @@ b2a_decoder_file(struct b2a_decoder *d, const char *name)
 	d->file = cdc_xstrdup(name);
 	d->file_seq = dot != NULL ? strtoull(dot + 1, NULL, 10) : 0;
 	d->have_fde = 0;
-}
-
-struct b2a_table *
-b2a_table_get(struct b2a_decoder *d, uint64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < d->ntables; i++)
-		if (d->tables[i]->id == id)
-			return d->tables[i];
-	return NULL;
-}
-
-static void
-table_put(struct b2a_decoder *d, struct b2a_table *t)
-{
-	size_t i;
-
-	for (i = 0; i < d->ntables; i++) {
-		if (d->tables[i]->id == t->id) {
-			b2a_table_free(d->tables[i]);
-			d->tables[i] = t;
-			return;
-		}
-	}
-	d->tables = cdc_xrealloc(d->tables,
-	    (d->ntables + 1) * sizeof(*d->tables));
-	d->tables[d->ntables++] = t;
-}
-
-void
-b2a_trx_begin(struct b2a_decoder *d)
-{
-	size_t i;
-
-	if (d->in_trx)
-		return;
-	d->in_trx = 1;
-	free(d->trx_file);
-	d->trx_file = cdc_xstrdup(d->file);
-	d->trx_pos = d->pos;
-	d->total_order = 0;
-	d->trx_version = d->last_version;
-	d->trx_id[0] = '\0';
-	for (i = 0; i < d->ntables; i++)
-		d->tables[i]->order = 0;
-	cdc_writer_hold(d->w, d->o.hold_limit);
 }
 
 /* source.query of the rows that follow: nothing unless --include-query;
@@ -315,37 +259,6 @@ word_is(const uint8_t *q, size_t n, const char *w)
 	}
 	return n >= k && strncasecmp((const char *)q, w, k) == 0 &&
 	    (n == k || !isalnum(q[k]));
-}
-
-int
-b2a_maria_uncompress(const uint8_t *p, size_t n, struct cdc_buf *out,
-    const char *what, char *err, size_t errlen)
-{
-	int lenbytes;
-	uint64_t len;
-	uLongf outlen;
-
-	if (n < 1)
-		return cdc_err(err, errlen, "empty compressed %s", what);
-	lenbytes = p[0] & 0x07;
-	if (lenbytes < 1 || lenbytes > 4 || n - 1 < (size_t)lenbytes)
-		return cdc_err(err, errlen, "bad compressed %s header", what);
-	len = b2a_be(p + 1, lenbytes);
-	p += 1 + lenbytes;
-	n -= 1 + (size_t)lenbytes;
-	/* deflate expands at most 1032:1: a larger claim is corrupt, and
-	 * must not become a multi-gigabyte allocation. */
-	if (len > (uint64_t)n * 1032 + 64)
-		return cdc_err(err, errlen, "compressed %s claims %llu bytes "
-		    "from %zu: corrupt", what, (unsigned long long)len, n);
-	outlen = (uLongf)len;
-	out->len = 0;
-	if (uncompress(cdc_buf_reserve(out, (size_t)len + 1), &outlen, p,
-		(uLong)n) != Z_OK ||
-	    outlen != len)
-		return cdc_err(err, errlen, "corrupt compressed %s", what);
-	out->len = (size_t)len;
-	return 0;
 }
 
 static int
@@ -714,14 +627,14 @@ payload(struct b2a_decoder *d, const uint8_t *p, size_t n, char *err,
 			    "truncated event in transaction payload");
 			break;
 		}
-		size = (uint32_t)b2a_le(buf.p + off + 9, 4);
+		size = (uint32_t)b2a_le(buf.p + off + HDR_EVENT_SIZE, 4);
 		if (size < EVENT_HEADER || size > buf.len - off) {
 			rc = cdc_err(err, errlen,
 			    "bad event size in transaction payload");
 			break;
 		}
-		d->when = (int64_t)b2a_le(buf.p + off, 4);
-		rc = decode_body(d, buf.p[off + 4], buf.p + off, size,
+		d->when = (int64_t)b2a_le(buf.p + off + HDR_TIMESTAMP, 4);
+		rc = decode_body(d, buf.p[off + HDR_TYPE], buf.p + off, size,
 		    buf.p + off + EVENT_HEADER, size - EVENT_HEADER, err,
 		    errlen);
 		off += size;
@@ -734,66 +647,70 @@ bad:
 	return cdc_err(err, errlen, "malformed transaction payload header");
 }
 
+/* Asks the layer above to name the columns of table map t. */
 static int
-decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
-    const uint8_t *p, size_t n, char *err, size_t errlen)
+name_columns(struct b2a_decoder *d, struct b2a_table *t, char *err,
+    size_t errlen)
+{
+	struct b2a_where at;
+	int rule = 0, rc;
+
+	at.file = d->file;
+	at.pos = d->pos;
+	at.ddls = d->ddls;
+	at.id_len = d->posthdr[EV_TABLE_MAP] != 6 ? 6 : 4;
+	rc = d->names(d->names_arg, &d->o, &at, t, &rule, err, errlen);
+	if (rule)
+		d->rule_error = 1;
+	return rc;
+}
+
+/* A table map: a new or changed table, or a repeat (MariaDB and MySQL
+ * repeat the table map before every statement), which changes nothing. */
+static int
+table_map(struct b2a_decoder *d, const uint8_t *p, size_t n, char *err,
+    size_t errlen)
 {
 	struct b2a_table *t;
-	char uuid[37];
 	int rule, rc;
 
-	(void)ev;
-	(void)len;
+	for (size_t i = 0; i < d->ntables; i++)
+		if (d->tables[i]->rawlen == n &&
+		    memcmp(d->tables[i]->raw, p, n) == 0)
+			return 0;
+	t = b2a_table_parse(p, n, d->posthdr[EV_TABLE_MAP] != 6, d->mariadb,
+	    &d->o, &rule, err, errlen);
+	if (t == NULL) {
+		d->rule_error = rule;
+		return -1;
+	}
+	t->skip = !b2a_table_wanted(&d->o, t->db, t->name);
+	rc = 1;
+	if (!t->named && !t->skip && d->names != NULL)
+		rc = name_columns(d, t, err, errlen);
+	if (rc == -1) {
+		b2a_table_free(t);
+		return -1;
+	}
+	if (rc == 1 && !t->named && !t->skip && !warned_unnamed(d, t))
+		cdc_warn("%s:%" PRIu64 ": table '%s.%s' has no column names in "
+			 "the binlog (binlog_row_metadata=FULL is off): "
+			 "columns named by position",
+		    d->file, d->pos, t->db, t->name);
+	b2a_table_put(d, t);
+	return 0;
+}
+
+/* The GTID events that open a transaction: MySQL's (a 1-byte flag, the
+ * 16-byte uuid, the 8-byte number), anonymous and tagged ones, and
+ * MariaDB's (sequence number, domain, flags). */
+static int
+gtid_event(struct b2a_decoder *d, int type, const uint8_t *p, size_t n,
+    char *err, size_t errlen)
+{
+	char uuid[37];
+
 	switch (type) {
-	case EV_QUERY:
-	case EV_MARIA_QUERY_COMPRESSED:
-		return query_event(d, type, p, n, err, errlen);
-	case EV_XID:
-	case EV_XA_PREPARE:
-		gtid_done(d);
-		return commit(d, err, errlen);
-	case EV_TABLE_MAP:
-		/* MariaDB and MySQL repeat the table map before every
-		 * statement: an identical one changes nothing. */
-		for (size_t i = 0; i < d->ntables; i++)
-			if (d->tables[i]->rawlen == n &&
-			    memcmp(d->tables[i]->raw, p, n) == 0)
-				return 0;
-		t = b2a_table_parse(p, n, d->posthdr[EV_TABLE_MAP] != 6,
-		    d->mariadb, &d->o, &rule, err, errlen);
-		if (t == NULL) {
-			d->rule_error = rule;
-			return -1;
-		}
-		t->skip = !b2a_table_wanted(&d->o, t->db, t->name);
-		rc = 1;
-		if (!t->named && !t->skip && d->lookup != NULL)
-			rc = b2a_lookup_table(d->lookup, d, t, err, errlen);
-		if (rc == -1) {
-			b2a_table_free(t);
-			return -1;
-		}
-		if (rc == 1 && !t->named && !t->skip && !warned_unnamed(d, t))
-			cdc_warn("%s:%" PRIu64 ": table '%s.%s' has no column "
-			    "names in the binlog (binlog_row_metadata=FULL "
-			    "is off): columns named by position",
-			    d->file, d->pos, t->db, t->name);
-		table_put(d, t);
-		return 0;
-	case EV_WRITE_ROWS_V1:
-	case EV_UPDATE_ROWS_V1:
-	case EV_DELETE_ROWS_V1:
-	case EV_WRITE_ROWS:
-	case EV_UPDATE_ROWS:
-	case EV_DELETE_ROWS:
-	case EV_PARTIAL_UPDATE_ROWS:
-	case EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
-	case EV_MARIA_WRITE_ROWS_COMPRESSED:
-	case EV_MARIA_UPDATE_ROWS_COMPRESSED:
-	case EV_MARIA_DELETE_ROWS_COMPRESSED:
-		return b2a_rows_event(d, type, p, n, err, errlen);
 	case EV_GTID:
 		if (n < 25)
 			return cdc_err(err, errlen, "truncated GTID event");
@@ -801,9 +718,6 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		b2a_uuid_text(p + 1, uuid);
 		snprintf(d->gtid, sizeof(d->gtid), "%s:%" PRIu64, uuid,
 		    b2a_le(p + 17, 8));
-		return 0;
-	case EV_ANONYMOUS_GTID:
-		b2a_trx_begin(d);
 		return 0;
 	case EV_GTID_TAGGED:
 		b2a_trx_begin(d);
@@ -820,6 +734,47 @@ decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
 		/* FL_STANDALONE: one statement, no BEGIN/COMMIT. */
 		d->explicit_trx = (p[12] & 1) == 0;
 		return 0;
+	default: /* EV_ANONYMOUS_GTID */
+		b2a_trx_begin(d);
+		return 0;
+	}
+}
+
+static int
+decode_body(struct b2a_decoder *d, int type, const uint8_t *ev, size_t len,
+    const uint8_t *p, size_t n, char *err, size_t errlen)
+{
+	(void)ev;
+	(void)len;
+	switch (type) {
+	case EV_QUERY:
+	case EV_MARIA_QUERY_COMPRESSED:
+		return query_event(d, type, p, n, err, errlen);
+	case EV_XID:
+	case EV_XA_PREPARE:
+		gtid_done(d);
+		return commit(d, err, errlen);
+	case EV_TABLE_MAP:
+		return table_map(d, p, n, err, errlen);
+	case EV_WRITE_ROWS_V1:
+	case EV_UPDATE_ROWS_V1:
+	case EV_DELETE_ROWS_V1:
+	case EV_WRITE_ROWS:
+	case EV_UPDATE_ROWS:
+	case EV_DELETE_ROWS:
+	case EV_PARTIAL_UPDATE_ROWS:
+	case EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
+	case EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
+	case EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
+	case EV_MARIA_WRITE_ROWS_COMPRESSED:
+	case EV_MARIA_UPDATE_ROWS_COMPRESSED:
+	case EV_MARIA_DELETE_ROWS_COMPRESSED:
+		return b2a_rows_event(d, type, p, n, err, errlen);
+	case EV_GTID:
+	case EV_ANONYMOUS_GTID:
+	case EV_GTID_TAGGED:
+	case EV_MARIA_GTID:
+		return gtid_event(d, type, p, n, err, errlen);
 	case EV_PREVIOUS_GTIDS:
 		if (previous_gtids(d, p, n) == -1)
 			return cdc_err(err, errlen,
@@ -891,11 +846,11 @@ b2a_decoder_event(struct b2a_decoder *d, const uint8_t *ev, size_t len,
 	if (len < EVENT_HEADER)
 		return cdc_err(err, errlen, "%s at %" PRIu64 ": truncated "
 		    "event header", d->file, pos);
-	type = ev[4];
+	type = ev[HDR_TYPE];
 	d->pos = pos;
 	d->next_pos = pos + len;
-	d->when = (int64_t)b2a_le(ev, 4);
-	d->server_id = (uint32_t)b2a_le(ev + 5, 4);
+	d->when = (int64_t)b2a_le(ev + HDR_TIMESTAMP, 4);
+	d->server_id = (uint32_t)b2a_le(ev + HDR_SERVER_ID, 4);
 	d->events++;
 	if (type == EV_FORMAT_DESCRIPTION) {
 		if (format_description(d, ev, len, msg, sizeof(msg)) == -1)
@@ -912,26 +867,27 @@ b2a_decoder_event(struct b2a_decoder *d, const uint8_t *ev, size_t len,
 	if (d->checksum) {
 		uint32_t want, got;
 
-		if (n < 4) {
+		if (n < CHECKSUM_LEN) {
 			snprintf(msg, sizeof(msg), "event too short for its "
 			    "checksum");
 			goto fail;
 		}
-		n -= 4;
-		want = (uint32_t)b2a_le(ev + len - 4, 4);
-		if (type == EV_FORMAT_DESCRIPTION && (ev[17] & 1)) {
+		n -= CHECKSUM_LEN;
+		want = (uint32_t)b2a_le(ev + len - CHECKSUM_LEN, 4);
+		if (type == EV_FORMAT_DESCRIPTION &&
+		    (ev[HDR_FLAGS] & HDR_F_BINLOG_IN_USE)) {
 			/* The server clears the "binlog in use" flag of the
 			 * format description when it closes the file, without
 			 * updating the checksum, which covers the flag clear. */
 			uint8_t hdr[EVENT_HEADER];
 
 			memcpy(hdr, ev, EVENT_HEADER);
-			hdr[17] &= (uint8_t)~1;
+			hdr[HDR_FLAGS] &= (uint8_t)~HDR_F_BINLOG_IN_USE;
 			got = (uint32_t)crc32(0L, hdr, EVENT_HEADER);
 			got = (uint32_t)crc32(got, ev + EVENT_HEADER,
-			    (uInt)(len - 4 - EVENT_HEADER));
+			    (uInt)(len - CHECKSUM_LEN - EVENT_HEADER));
 		} else {
-			got = (uint32_t)crc32(0L, ev, (uInt)(len - 4));
+			got = (uint32_t)crc32(0L, ev, (uInt)(len - CHECKSUM_LEN));
 		}
 		if (want != got) {
 			snprintf(msg, sizeof(msg), "CRC32 mismatch in event "

@@ -20,8 +20,6 @@
 #include "live.h"
 #include "sys.h"
 
-#define ARTIFICIAL_F 0x20 /* LOG_EVENT_ARTIFICIAL_F: a fake event */
-
 static void
 sleep_ms(int64_t ms)
 {
@@ -77,38 +75,6 @@ static MYSQL *
 connect_server(const struct b2a_live *l, char *err, size_t errlen)
 {
 	return b2a_live_connect(l, 10, err, errlen);
-}
-
-MYSQL *
-b2a_live_connect(const struct b2a_live *l, unsigned int timeout, char *err,
-    size_t errlen)
-{
-	MYSQL *m = mysql_init(NULL);
-	my_bool on = 1;
-
-	if (m == NULL) {
-		cdc_err(err, errlen, "out of memory for a MySQL handle");
-		return NULL;
-	}
-	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
-	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-	if (l->tls) {
-		mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on);
-		if (l->tls_ca != NULL)
-			mysql_optionsv(m, MYSQL_OPT_SSL_CA, l->tls_ca);
-		if (l->tls_verify)
-			mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
-	}
-	if (mysql_real_connect(m, l->host, l->user, l->password, NULL,
-		(unsigned)l->port, l->socket, 0) == NULL) {
-		cdc_err(err, errlen, "cannot connect to %s:%d as '%s': %s",
-		    l->host != NULL ? l->host : "localhost", l->port, l->user,
-		    mysql_error(m));
-		mysql_close(m);
-		return NULL;
-	}
-	return m;
 }
 
 /* Fills file/pos with the server's current end of binlog. */
@@ -336,15 +302,16 @@ heartbeat(struct b2a_decoder *d, char *err, size_t errlen)
 	return rc;
 }
 
-/* Streams from one connection until it ends. Returns an exit code, or -1
+/* Streams from one connection until it ends, k naming the columns of
+ * table maps without names (or NULL). Returns an exit code, or -1
  * when the connection was lost and a reconnect may help. Started from the
  * MySQL GTID set start (or NULL), the executed set of commit marks is the
  * file's PREVIOUS_GTIDS plus start: the server skips start's transactions,
  * they are done all the same. */
 static int
-stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
-    const char *end_file, uint64_t end_pos, const struct b2a_gtid_set *start,
-    char *err, size_t errlen)
+stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l,
+    struct b2a_lookup *k, int crc, const char *end_file, uint64_t end_pos,
+    const struct b2a_gtid_set *start, char *err, size_t errlen)
 {
 	const uint8_t *ev;
 	size_t len;
@@ -366,11 +333,12 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 			cdc_err(err, errlen, "short event packet");
 			return -1;
 		}
-		log_pos = b2a_le(ev + 13, 4);
-		if (ev[4] == EV_ROTATE && len >= EVENT_HEADER + 8) {
+		log_pos = b2a_le(ev + HDR_LOG_POS, 4);
+		if (ev[HDR_TYPE] == EV_ROTATE && len >= EVENT_HEADER + 8) {
 			/* The next file (or, artificial, the one we start
 			 * in): its name and the position within it. */
-			size_t nlen = len - EVENT_HEADER - 8 - (crc ? 4 : 0);
+			size_t nlen = len - EVENT_HEADER - 8 -
+			    (crc ? CHECKSUM_LEN : 0);
 
 			if (nlen >= sizeof(name))
 				nlen = sizeof(name) - 1;
@@ -381,17 +349,18 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 			d->next_pos = b2a_le(ev + EVENT_HEADER, 8);
 			continue;
 		}
-		if (ev[4] == EV_HEARTBEAT || ev[4] == EV_HEARTBEAT_V2) {
+		if (ev[HDR_TYPE] == EV_HEARTBEAT || ev[HDR_TYPE] == EV_HEARTBEAT_V2) {
 			if (heartbeat(d, err, errlen) == -1) {
 				cdc_epipe_check(errno);
 				return EX_IOERR;
 			}
+			b2a_metrics_idle(d);
 			continue;
 		}
 		/* Events carry their end position; the artificial format
 		 * description of a dump start has 0. */
 		pos = log_pos >= len ? log_pos - len : d->next_pos;
-		if (ev[4] == EV_FORMAT_DESCRIPTION && log_pos == 0)
+		if (ev[HDR_TYPE] == EV_FORMAT_DESCRIPTION && log_pos == 0)
 			pos = 4;
 		next = d->next_pos;
 		if (b2a_decoder_event(d, ev, len, pos, &io, err, errlen) ==
@@ -402,20 +371,21 @@ stream(struct b2a_decoder *d, MYSQL *m, const struct b2a_live *l, int crc,
 			}
 			/* A schema lookup's server error, or its lost
 			 * connection (-1: reconnect), is not the binlog's. */
-			rc = d->lookup != NULL ? b2a_lookup_code(d->lookup) : 0;
+			rc = k != NULL ? b2a_lookup_code(k) : 0;
 			return rc != 0 ? rc : b2a_decoder_failure(d);
 		}
-		if (start != NULL && ev[4] == EV_PREVIOUS_GTIDS)
+		b2a_metrics_event(d);
+		if (start != NULL && ev[HDR_TYPE] == EV_PREVIOUS_GTIDS)
 			b2a_gtid_add_set(&d->gtids, start);
 		/* An artificial event (the format description a dump
 		 * starts with) is not in the binlog at this position. */
-		d->next_pos = log_pos != 0 && !(b2a_le(ev + 17, 2) &
-						  ARTIFICIAL_F) ?
+		d->next_pos = log_pos != 0 &&
+			!(b2a_le(ev + HDR_FLAGS, 2) & HDR_F_ARTIFICIAL) ?
 		    log_pos :
 		    next;
 		/* The position is known once the format description has
 		 * come: tell downstream at once, before any change. */
-		if (ev[4] == EV_FORMAT_DESCRIPTION && !marked) {
+		if (ev[HDR_TYPE] == EV_FORMAT_DESCRIPTION && !marked) {
 			marked = 1;
 			if (b2a_decoder_mark(d, err, errlen) == -1) {
 				cdc_epipe_check(errno);
@@ -524,29 +494,33 @@ gtid_flavour(MYSQL *m, int mariadb, int is_mysql)
 }
 
 static int replicate(struct b2a_decoder *d, const struct b2a_live *l,
-    struct b2a_gtid_set *mysql);
+    struct b2a_lookup *k, struct b2a_gtid_set *mysql);
 
 int
 b2a_live_run(struct b2a_decoder *d, const struct b2a_live *l)
 {
 	struct b2a_gtid_set mysql;
+	struct b2a_lookup *k = NULL;
 	int rc;
 
 	b2a_gtid_init(&mysql);
 	/* Table maps without column names get them from the server. */
-	if (!l->no_schema_lookup)
-		d->lookup = b2a_lookup_new(l);
-	rc = replicate(d, l, &mysql);
-	b2a_lookup_free(d->lookup);
-	d->lookup = NULL;
+	if (!l->no_schema_lookup) {
+		k = b2a_lookup_new(l);
+		b2a_decoder_set_names(d, b2a_lookup_table, k);
+	}
+	rc = replicate(d, l, k, &mysql);
+	b2a_decoder_set_names(d, NULL, NULL);
+	b2a_lookup_free(k);
 	b2a_gtid_clear(&mysql);
 	return rc;
 }
 
-/* b2a_live_run(), mysql holding the parsed MySQL GTID start if any. */
+/* b2a_live_run(), with schema lookup k (or NULL), mysql holding the parsed
+ * MySQL GTID start if any. */
 static int
 replicate(struct b2a_decoder *d, const struct b2a_live *l,
-    struct b2a_gtid_set *mysql)
+    struct b2a_lookup *k, struct b2a_gtid_set *mysql)
 {
 	char err[CDC_ERRLEN], file[512], gtid[512], end_file[512] = "";
 	uint64_t pos, end_pos = 0;
@@ -609,7 +583,7 @@ replicate(struct b2a_decoder *d, const struct b2a_live *l,
 		if (by_set != NULL)
 			b2a_gtid_add_set(&d->gtids, by_set);
 		events = d->events;
-		rc = stream(d, m, l, crc, end_file, end_pos, by_set, err,
+		rc = stream(d, m, l, k, crc, end_file, end_pos, by_set, err,
 		    sizeof(err));
 		if (d->events > events + 2) { /* more than rotate and FDE */
 			attempts = 0;

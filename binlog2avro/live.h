@@ -26,7 +26,7 @@ enum { B2A_SNAPSHOT_INITIAL, B2A_SNAPSHOT_NEVER, B2A_SNAPSHOT_ONLY };
 
 struct st_mysql;
 
-/* Connects to the server of l with read and write timeouts of timeout
+/* Connects (connect.c) to the server of l with read and write timeouts of timeout
  * seconds; NULL with err set on failure. The caller closes the handle with
  * mysql_close(). */
 struct st_mysql *b2a_live_connect(const struct b2a_live *l,
@@ -43,6 +43,13 @@ int b2a_snapshot_run(struct b2a_decoder *d, const struct b2a_live *l);
  * outlive it). Free with b2a_lookup_free(). */
 struct b2a_lookup *b2a_lookup_new(const struct b2a_live *l);
 void b2a_lookup_free(struct b2a_lookup *k);
+/* The decoder's namer (b2a_names_fn, arg a struct b2a_lookup): completes
+ * table map t from information_schema. Returns 0 when done (t finished
+ * again), 1 when the table is not there to ask, or -1 with err set:
+ * b2a_lookup_code() says how to exit. */
+int b2a_lookup_table(void *arg, const struct b2a_options *o,
+    const struct b2a_where *at, struct b2a_table *t, int *rule, char *err,
+    size_t errlen);
 /* The exit code for the last failure of b2a_lookup_table(): EX_DATAERR
  * (the table disagrees with its table map), 1 (a server error),
  * EX_UNAVAILABLE (the server unreachable after the retries), or -1 (the

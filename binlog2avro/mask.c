@@ -1,4 +1,5 @@
-/* Column rules: --exclude-column leaves a column out, --hash-column
+/* Table filters and column rules: --include and --exclude pick tables by
+ * "db.table". --exclude-column leaves a column out, --hash-column
  * replaces its values by the hex SHA-256 of salt and value, --mask-column
  * by a fixed text. Patterns match "db.table.column". The schema says what
  * was done (docs/binlog2avro.md, "Column rules"). */
@@ -13,6 +14,21 @@
 #include "avrobin.h"
 #include "binlog.h"
 #include "log.h"
+
+int
+b2a_table_wanted(const struct b2a_options *o, const char *db,
+    const char *table)
+{
+	char name[512];
+	int i, in = o->ninclude == 0;
+
+	snprintf(name, sizeof(name), "%s.%s", db, table);
+	for (i = 0; i < o->ninclude && !in; i++)
+		in = fnmatch(o->include[i], name, 0) == 0;
+	for (i = 0; i < o->nexclude && in; i++)
+		in = fnmatch(o->exclude[i], name, 0) != 0;
+	return in;
+}
 
 static void
 fail(const char *what)

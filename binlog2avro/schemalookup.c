@@ -17,9 +17,11 @@
 
 #include <mysql.h>
 
-#include "decoder.h"
+#include "binlog.h"
 #include "live.h"
+#include "log.h"
 #include "snapsql.h"
+#include "types.h"
 #include "sys.h"
 
 #define TIMEOUT 30 /* seconds, for the lookup connection's queries */
@@ -193,35 +195,11 @@ versioned(struct b2a_lookup *k, const struct entry *e)
 	return yes;
 }
 
-/* A column type and its older or longer forms, as one. */
-static int
-family(uint8_t type)
-{
-	switch (type) {
-	case MT_VAR_STRING:
-		return MT_VARCHAR;
-	case MT_TINY_BLOB:
-	case MT_MEDIUM_BLOB:
-	case MT_LONG_BLOB:
-		return MT_BLOB;
-	case MT_NEWDATE:
-		return MT_DATE;
-	case MT_TIME:
-		return MT_TIME2;
-	case MT_DATETIME:
-		return MT_DATETIME2;
-	case MT_TIMESTAMP:
-		return MT_TIMESTAMP2;
-	default:
-		return type;
-	}
-}
-
 /* Fills in t from e what its table map lacks, after checking that the
  * two describe the same columns, and finishes t again. */
 static int
-complete(struct b2a_decoder *d, struct b2a_table *t, const struct entry *e,
-    char *err, size_t errlen)
+complete(const struct b2a_options *o, struct b2a_table *t,
+    const struct entry *e, char *err, size_t errlen)
 {
 	const struct b2a_table *s = e->info;
 	struct b2a_column *c;
@@ -238,7 +216,7 @@ complete(struct b2a_decoder *d, struct b2a_table *t, const struct entry *e,
 		c = &t->cols[i];
 		x = &s->cols[i];
 		/* An ENUM or SET of another size has other values. */
-		if (family(c->type) != family(x->type) ||
+		if (b2a_type_family(c->type) != b2a_type_family(x->type) ||
 		    ((c->type == MT_ENUM || c->type == MT_SET) &&
 			c->meta != x->meta))
 			return cdc_err(err, errlen, "table '%s.%s': column %zu "
@@ -274,23 +252,24 @@ complete(struct b2a_decoder *d, struct b2a_table *t, const struct entry *e,
 	}
 	b2a_table_unfinish(t);
 	/* Now with the real names: the column rules apply to them. */
-	return b2a_table_finish(t, &d->o, err, errlen);
+	return b2a_table_finish(t, o, err, errlen);
 }
 
 int
-b2a_lookup_table(struct b2a_lookup *k, struct b2a_decoder *d,
-    struct b2a_table *t, char *err, size_t errlen)
+b2a_lookup_table(void *arg, const struct b2a_options *o,
+    const struct b2a_where *at, struct b2a_table *t, int *rule, char *err,
+    size_t errlen)
 {
-	size_t id = d->posthdr[EV_TABLE_MAP] != 6 ? 6 : 4;
-	const uint8_t *shape = t->raw + id;
-	size_t shapelen = t->rawlen - id;
+	struct b2a_lookup *k = arg;
+	const uint8_t *shape = t->raw + at->id_len;
+	size_t shapelen = t->rawlen - at->id_len;
 	struct entry *e;
 	char msg[CDC_ERRLEN];
 	int rc;
 
 	k->code = 0;
 	e = entry_get(k, t->db, t->name);
-	if (e->shape == NULL || e->ddls != d->ddls ||
+	if (e->shape == NULL || e->ddls != at->ddls ||
 	    e->shapelen != shapelen || memcmp(e->shape, shape, shapelen) != 0) {
 		entry_clear(e);
 		rc = read_entry(k, e, msg, sizeof(msg));
@@ -308,7 +287,7 @@ b2a_lookup_table(struct b2a_lookup *k, struct b2a_decoder *d,
 		k->failures = 0;
 		cdc_debug("%s:%" PRIu64 ": table '%s.%s': columns read from "
 			  "information_schema",
-		    d->file, d->pos, t->db, t->name);
+		    at->file, at->pos, t->db, t->name);
 		if (e->info == NULL) {
 			e->why = "is not in information_schema (dropped since, "
 				 "or not visible to this user)";
@@ -320,18 +299,18 @@ b2a_lookup_table(struct b2a_lookup *k, struct b2a_decoder *d,
 		e->shape = cdc_xmalloc(shapelen > 0 ? shapelen : 1);
 		memcpy(e->shape, shape, shapelen);
 		e->shapelen = shapelen;
-		e->ddls = d->ddls;
+		e->ddls = at->ddls;
 	}
 	if (e->why != NULL) {
 		if (!e->warned_why)
-			cdc_warn("%s:%" PRIu64 ": table '%s.%s' %s", d->file,
-			    d->pos, t->db, t->name, e->why);
+			cdc_warn("%s:%" PRIu64 ": table '%s.%s' %s",
+			    at->file, at->pos, t->db, t->name, e->why);
 		e->warned_why = 1;
 		return 1;
 	}
-	switch (complete(d, t, e, err, errlen)) {
+	switch (complete(o, t, e, err, errlen)) {
 	case -2:
-		d->rule_error = 1;
+		*rule = 1;
 		k->code = EX_CONFIG;
 		return -1;
 	case -1:
@@ -344,7 +323,7 @@ b2a_lookup_table(struct b2a_lookup *k, struct b2a_decoder *d,
 			 "come from information_schema, which describes the "
 			 "table as it is now; DDL racing the stream can "
 			 "mislabel its columns",
-		    d->file, d->pos, t->db, t->name);
+		    at->file, at->pos, t->db, t->name);
 	e->warned = 1;
 	return 0;
 }

@@ -32,18 +32,6 @@ put_enc(struct cdc_buf *b, const char *s)
 	}
 }
 
-int
-b2a_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..n); NULL when malformed or when it holds a NUL. */
 static char *
 dec(const char *s, size_t n)

@@ -15,24 +15,11 @@
 
 enum { OK = SNAP_OK, FAIL = SNAP_FAIL, RETRY = SNAP_RETRY };
 
+/* How column c comes in the binary protocol: its type's row says. */
 static enum b2a_fetch
 fetch_of(const struct b2a_column *c)
 {
-	if (b2a_snap_is_int(c))
-		return F_INT;
-	switch (c->type) {
-	case MT_FLOAT:
-		return F_FLOAT;
-	case MT_DOUBLE:
-		return F_DOUBLE;
-	case MT_DATE:
-	case MT_TIME2:
-	case MT_DATETIME2:
-	case MT_TIMESTAMP2:
-		return F_TIME;
-	default:
-		return F_BYTES;
-	}
+	return (enum b2a_fetch)b2a_types[c->type].fetch;
 }
 
 static enum b2a_fetch

@@ -17,10 +17,6 @@
 #include "log.h"
 #include "snapsql.h"
 
-/* MariaDB's compressed columns (tablemap.c refuses them). */
-#define MT_BLOB_COMPRESSED    140
-#define MT_VARCHAR_COMPRESSED 141
-
 enum { OK = SNAP_OK, FAIL = SNAP_FAIL, RETRY = SNAP_RETRY };
 
 int

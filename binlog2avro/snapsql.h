@@ -11,6 +11,7 @@
 
 #include "binlog.h"
 #include "snapshot.h"
+#include "types.h"
 
 /* Outcomes of the snapshot's steps: SNAP_RETRY when a new snapshot from
  * the last commit mark may succeed (a lost connection, a table altered
@@ -63,8 +64,6 @@ int b2a_snap_table(MYSQL *m, const struct b2a_options *o, const char *db,
     char *err, size_t errlen);
 void b2a_snapcols_free(struct b2a_snapcol *c, size_t n);
 
-/* Fetched values: how a column comes in the binary protocol. */
-enum b2a_fetch { F_INT, F_FLOAT, F_DOUBLE, F_TIME, F_BYTES };
 
 /* One column of the result rows and its bound buffers. */
 struct b2a_fcol {

@@ -13,6 +13,7 @@
 #include "civil.h"
 #include "log.h"
 #include "snapshot.h"
+#include "types.h"
 
 static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 
@@ -312,32 +313,13 @@ b2a_snap_value(const struct b2a_column *c, const struct b2a_snapval *v,
 int
 b2a_snap_key_ok(const struct b2a_column *c)
 {
-	switch (c->type) {
-	case MT_JSON:
-	case MT_GEOMETRY:
-	case MT_VECTOR:
-		return 0;
-	default:
-		return 1;
-	}
+	return !(b2a_types[c->type].flags & TF_NO_KEY);
 }
 
 int
 b2a_snap_is_int(const struct b2a_column *c)
 {
-	switch (c->type) {
-	case MT_TINY:
-	case MT_SHORT:
-	case MT_INT24:
-	case MT_LONG:
-	case MT_LONGLONG:
-	case MT_YEAR:
-	case MT_ENUM:
-	case MT_SET:
-		return 1;
-	default:
-		return 0;
-	}
+	return b2a_types[c->type].fetch == F_INT;
 }
 
 void
@@ -347,15 +329,14 @@ b2a_snap_key_text(const struct b2a_column *c, const struct b2a_snapval *v,
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
-	if (b2a_snap_is_int(c)) {
+	switch (b2a_types[c->type].key) {
+	case KEY_INT:
 		if (c->is_unsigned || c->type == MT_ENUM || c->type == MT_SET)
 			cdc_buf_printf(out, "%" PRIu64, (uint64_t)v->i);
 		else
 			cdc_buf_printf(out, "%" PRId64, v->i);
 		return;
-	}
-	switch (c->type) {
-	case MT_BIT: {
+	case KEY_BIT: {
 		uint64_t u = 0;
 
 		for (i = 0; i < v->n; i++)
@@ -363,39 +344,37 @@ b2a_snap_key_text(const struct b2a_column *c, const struct b2a_snapval *v,
 		cdc_buf_printf(out, "%" PRIu64, u);
 		return;
 	}
-	case MT_NEWDECIMAL:
+	case KEY_DECIMAL:
 		cdc_buf_append(out, v->s, v->n);
 		return;
-	case MT_FLOAT: {
+	case KEY_FLOAT: {
 		uint32_t u;
 
 		memcpy(&u, &v->f, 4);
 		cdc_buf_printf(out, "%08" PRIx32, u);
 		return;
 	}
-	case MT_DOUBLE: {
+	case KEY_DOUBLE: {
 		uint64_t u;
 
 		memcpy(&u, &v->d, 8);
 		cdc_buf_printf(out, "%016" PRIx64, u);
 		return;
 	}
-	case MT_DATE:
-	case MT_NEWDATE:
+	case KEY_DATE:
 		cdc_buf_printf(out, "%04u-%02u-%02u", v->year, v->month,
 		    v->day);
 		return;
-	case MT_TIME2:
+	case KEY_TIME:
 		cdc_buf_printf(out, "%s%u:%02u:%02u.%06lu", v->neg ? "-" : "",
 		    v->hour, v->minute, v->second, v->us);
 		return;
-	case MT_DATETIME2:
-	case MT_TIMESTAMP2:
+	case KEY_DATETIME:
 		cdc_buf_printf(out, "%04u-%02u-%02uT%02u:%02u:%02u.%06lu",
 		    v->year, v->month, v->day, v->hour, v->minute, v->second,
 		    v->us);
 		return;
-	default:
+	default: /* KEY_HEX */
 		for (i = 0; i < v->n; i++) {
 			cdc_buf_putc(out, hex[v->s[i] >> 4]);
 			cdc_buf_putc(out, hex[v->s[i] & 15]);
@@ -409,17 +388,13 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
     struct b2a_snapval *v, struct cdc_buf *bytes)
 {
 	char t[128], *end;
-	int k = 0;
+	int k = 0, form = b2a_types[c->type].key;
 	size_t i;
 
 	memset(v, 0, sizeof(*v));
 	bytes->len = 0;
-	if (c->type == MT_NEWDECIMAL || (!b2a_snap_is_int(c) &&
-	    c->type != MT_BIT && c->type != MT_FLOAT && c->type != MT_DOUBLE &&
-	    c->type != MT_DATE && c->type != MT_NEWDATE &&
-	    c->type != MT_TIME2 && c->type != MT_DATETIME2 &&
-	    c->type != MT_TIMESTAMP2)) {
-		if (c->type == MT_NEWDECIMAL) {
+	if (form == KEY_DECIMAL || form == KEY_HEX) {
+		if (form == KEY_DECIMAL) {
 			if (n == 0 || strspn(s, "0123456789.-") < n)
 				return -1;
 			cdc_buf_append(bytes, s, n);
@@ -443,8 +418,8 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
 		return -1;
 	memcpy(t, s, n);
 	t[n] = '\0';
-	if (b2a_snap_is_int(c) || c->type == MT_BIT) {
-		if (t[0] == '-' && (c->is_unsigned || !b2a_snap_is_int(c) ||
+	if (form == KEY_INT || form == KEY_BIT) {
+		if (t[0] == '-' && (c->is_unsigned || form == KEY_BIT ||
 		    c->type == MT_ENUM || c->type == MT_SET))
 			return -1;
 		if (t[0] == '-')
@@ -453,7 +428,7 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
 			v->i = (int64_t)strtoull(t, &end, 10);
 		if (*end != '\0' || end == t)
 			return -1;
-		if (c->type == MT_BIT) {
+		if (form == KEY_BIT) {
 			/* Big-endian bytes, as the server sends BIT. */
 			uint64_t u = (uint64_t)v->i;
 			size_t nb = (c->meta & 0xff) + ((c->meta >> 8) ? 1 : 0);
@@ -469,8 +444,8 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
 		}
 		return 0;
 	}
-	switch (c->type) {
-	case MT_FLOAT: {
+	switch (form) {
+	case KEY_FLOAT: {
 		uint32_t u;
 
 		if (n != 8 || strspn(t, "0123456789abcdef") != 8)
@@ -479,7 +454,7 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
 		memcpy(&v->f, &u, 4);
 		return 0;
 	}
-	case MT_DOUBLE: {
+	case KEY_DOUBLE: {
 		uint64_t u;
 
 		if (n != 16 || strspn(t, "0123456789abcdef") != 16)
@@ -488,20 +463,19 @@ b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
 		memcpy(&v->d, &u, 8);
 		return 0;
 	}
-	case MT_DATE:
-	case MT_NEWDATE:
+	case KEY_DATE:
 		if (sscanf(t, "%4u-%2u-%2u%n", &v->year, &v->month, &v->day,
 			&k) != 3 || (size_t)k != n)
 			return -1;
 		return 0;
-	case MT_TIME2:
+	case KEY_TIME:
 		v->neg = t[0] == '-';
 		if (sscanf(t + v->neg, "%u:%2u:%2u.%6lu%n", &v->hour,
 			&v->minute, &v->second, &v->us, &k) != 4 ||
 		    (size_t)k != n - (size_t)v->neg)
 			return -1;
 		return 0;
-	default: /* DATETIME2, TIMESTAMP2 */
+	default: /* KEY_DATETIME */
 		if (sscanf(t, "%4u-%2u-%2uT%2u:%2u:%2u.%6lu%n", &v->year,
 			&v->month, &v->day, &v->hour, &v->minute, &v->second,
 			&v->us, &k) != 7 ||

@@ -10,6 +10,7 @@
 #include "binlog.h"
 #include "fingerprint.h"
 #include "log.h"
+#include "types.h"
 #include "version.h"
 
 /* Optional metadata field types (MySQL's Table_map_event). */
@@ -30,8 +31,6 @@ enum {
 };
 
 /* MariaDB's compressed columns (COMPRESSED attribute). */
-#define MT_BLOB_COMPRESSED    140
-#define MT_VARCHAR_COMPRESSED 141
 
 void
 b2a_table_free(struct b2a_table *t)
@@ -82,39 +81,6 @@ b2a_table_unfinish(struct b2a_table *t)
 	t->key_fp = t->value_fp = t->partial_fp = 0;
 }
 
-/* Bytes of type metadata each column type has in the table map. */
-static int
-meta_size(uint8_t type)
-{
-	switch (type) {
-	case MT_FLOAT:
-	case MT_DOUBLE:
-	case MT_BLOB:
-	case MT_TINY_BLOB:
-	case MT_MEDIUM_BLOB:
-	case MT_LONG_BLOB:
-	case MT_GEOMETRY:
-	case MT_JSON:
-	case MT_TIMESTAMP2:
-	case MT_DATETIME2:
-	case MT_TIME2:
-	case MT_VECTOR:
-	case MT_BLOB_COMPRESSED:
-		return 1;
-	case MT_VARCHAR:
-	case MT_VAR_STRING:
-	case MT_BIT:
-	case MT_NEWDECIMAL:
-	case MT_STRING:
-	case MT_ENUM:
-	case MT_SET:
-	case MT_VARCHAR_COMPRESSED:
-		return 2;
-	default:
-		return 0;
-	}
-}
-
 /* Columns with a bit in SIGNEDNESS. MariaDB counts YEAR too (its field
  * type derives from TINYINT); MySQL does not. */
 static int is_mariadb;
@@ -124,38 +90,13 @@ is_numeric(uint8_t type)
 {
 	if (type == MT_YEAR)
 		return is_mariadb;
-	switch (type) {
-	case MT_TINY:
-	case MT_SHORT:
-	case MT_INT24:
-	case MT_LONG:
-	case MT_LONGLONG:
-	case MT_NEWDECIMAL:
-	case MT_FLOAT:
-	case MT_DOUBLE:
-	case MT_DECIMAL:
-		return 1;
-	default:
-		return 0;
-	}
+	return (b2a_types[type].flags & TF_SIGNED) != 0;
 }
 
 static int
 is_character(uint8_t type)
 {
-	switch (type) {
-	case MT_STRING:
-	case MT_VAR_STRING:
-	case MT_VARCHAR:
-	case MT_BLOB:
-	case MT_TINY_BLOB:
-	case MT_MEDIUM_BLOB:
-	case MT_LONG_BLOB:
-	case MT_GEOMETRY: /* a BLOB underneath: it has a charset entry */
-		return 1;
-	default:
-		return 0;
-	}
+	return (b2a_types[type].flags & TF_CHARSET) != 0;
 }
 
 static int
@@ -171,7 +112,7 @@ read_meta(struct b2a_column *c, const uint8_t *m)
 {
 	uint8_t b0, b1;
 
-	switch (meta_size(c->type)) {
+	switch (b2a_types[c->type].meta_len) {
 	case 1:
 		c->meta = m[0];
 		break;
@@ -253,148 +194,27 @@ topic_name(const char *prefix, const char *db, const char *table)
 	return (char *)b.p;
 }
 
-/* Picks the decoding kind and the MySQL type text of a column. */
+/* Picks the decoding kind and the MySQL type text of a column, by its
+ * row of the type table. */
 static int
 classify(struct b2a_column *c, char *err, size_t errlen)
 {
+	const struct b2a_type *ty = &b2a_types[c->type];
 	struct cdc_buf t;
-	int uns = c->is_unsigned, fsp = c->meta;
-	int binary = c->collation == 63;
-	size_t i;
-	static const char *blobs[] = {"tiny", "", "medium", "long"};
 
 	/* Fractional seconds have at most 6 digits; more is a corrupt table
 	 * map, and would overrun the decoders' digit buffers. */
-	if ((c->type == MT_TIME2 || c->type == MT_DATETIME2 ||
-		c->type == MT_TIMESTAMP2) &&
-	    fsp > 6)
+	if ((ty->flags & TF_FSP) && c->meta > 6)
 		return cdc_err(err, errlen, "column '%s': fractional seconds "
-		    "precision %d (at most 6)", c->name, fsp);
-	cdc_buf_init(&t);
-	switch (c->type) {
-	case MT_TINY:
-	case MT_SHORT:
-	case MT_INT24:
-		c->kind = K_INT;
-		cdc_buf_printf(&t, "%s%s", c->type == MT_TINY ? "tinyint" :
-			c->type == MT_SHORT ? "smallint" : "mediumint",
-		    uns ? " unsigned" : "");
-		break;
-	case MT_LONG:
-		c->kind = uns ? K_LONG : K_INT;
-		cdc_buf_printf(&t, "int%s", uns ? " unsigned" : "");
-		break;
-	case MT_LONGLONG:
-		c->kind = uns ? K_ULONG : K_LONG;
-		cdc_buf_printf(&t, "bigint%s", uns ? " unsigned" : "");
-		break;
-	case MT_NEWDECIMAL:
-		c->kind = K_DECIMAL;
-		if ((c->meta >> 8) > 65 || (c->meta & 0xff) > 30 ||
-		    (c->meta & 0xff) > (c->meta >> 8))
-			return cdc_err(err, errlen, "bad decimal(%d,%d)",
-			    c->meta >> 8, c->meta & 0xff);
-		cdc_buf_printf(&t, "decimal(%d,%d)%s", c->meta >> 8,
-		    c->meta & 0xff, uns ? " unsigned" : "");
-		break;
-	case MT_FLOAT:
-		c->kind = K_FLOAT;
-		cdc_buf_puts(&t, "float");
-		break;
-	case MT_DOUBLE:
-		c->kind = K_DOUBLE;
-		cdc_buf_puts(&t, "double");
-		break;
-	case MT_BIT: {
-		/* meta: bits beyond whole bytes << 8 | whole bytes */
-		int bits = (c->meta & 0xff) * 8 + (c->meta >> 8);
-
-		c->kind = bits == 1 ? K_BOOL : K_BITS;
-		cdc_buf_printf(&t, "bit(%d)", bits);
-		break;
-	}
-	case MT_YEAR:
-		c->kind = K_YEAR;
-		cdc_buf_puts(&t, "year");
-		break;
-	case MT_DATE:
-	case MT_NEWDATE:
-		c->kind = K_DATE;
-		c->zero_date_null = 1;
-		cdc_buf_puts(&t, "date");
-		break;
-	case MT_TIME:
-	case MT_TIME2:
-		c->kind = K_TIME;
-		cdc_buf_printf(&t, c->type == MT_TIME2 && fsp > 0 ?
-			"time(%d)" : "time", fsp);
-		break;
-	case MT_DATETIME:
-	case MT_DATETIME2:
-		if (c->type == MT_DATETIME)
-			fsp = 0;
-		c->kind = fsp <= 3 ? K_DATETIME_MS : K_DATETIME_US;
-		c->zero_date_null = 1;
-		cdc_buf_printf(&t, fsp > 0 ? "datetime(%d)" : "datetime", fsp);
-		break;
-	case MT_TIMESTAMP:
-	case MT_TIMESTAMP2:
-		if (c->type == MT_TIMESTAMP)
-			fsp = 0;
-		c->kind = K_TIMESTAMP;
-		c->zero_date_null = 1;
-		cdc_buf_printf(&t, fsp > 0 ? "timestamp(%d)" : "timestamp",
-		    fsp);
-		break;
-	case MT_VARCHAR:
-	case MT_VAR_STRING:
-		c->kind = binary ? K_BYTES : K_STRING;
-		cdc_buf_printf(&t, "%s(%d)", binary ? "varbinary" : "varchar",
-		    c->meta / b2a_charset_maxlen(c->collation));
-		break;
-	case MT_STRING:
-		c->kind = binary ? K_BYTES : K_STRING;
-		cdc_buf_printf(&t, "%s(%d)", binary ? "binary" : "char",
-		    c->meta / b2a_charset_maxlen(c->collation));
-		break;
-	case MT_BLOB:
-	case MT_TINY_BLOB:
-	case MT_MEDIUM_BLOB:
-	case MT_LONG_BLOB:
-		/* Without charset metadata a BLOB stays bytes: exact. */
-		c->kind = binary || c->collation < 0 ? K_BYTES : K_STRING;
-		cdc_buf_printf(&t, "%s%s",
-		    c->meta >= 1 && c->meta <= 4 ? blobs[c->meta - 1] : "",
-		    c->kind == K_BYTES ? "blob" : "text");
-		break;
-	case MT_ENUM:
-	case MT_SET:
-		c->kind = c->type == MT_ENUM ? K_ENUM : K_SET;
-		cdc_buf_puts(&t, c->type == MT_ENUM ? "enum(" : "set(");
-		for (i = 0; i < c->nsymbols; i++) {
-			if (i > 0)
-				cdc_buf_putc(&t, ',');
-			cdc_buf_printf(&t, "'%s'", c->symbols[i]);
-		}
-		cdc_buf_putc(&t, ')');
-		break;
-	case MT_JSON:
-		c->kind = K_JSON;
-		cdc_buf_puts(&t, "json");
-		break;
-	case MT_GEOMETRY:
-		c->kind = K_GEOMETRY;
-		cdc_buf_puts(&t, "geometry");
-		break;
-	case MT_VECTOR:
-		c->kind = K_VECTOR;
-		cdc_buf_puts(&t, "vector");
-		break;
-	default:
-		cdc_buf_fini(&t);
+		    "precision %d (at most 6)", c->name, c->meta);
+	if (ty->classify == NULL)
 		return cdc_err(err, errlen,
 		    "column '%s' has type %d, which binlog2avro cannot decode",
 		    c->name, c->type);
+	cdc_buf_init(&t);
+	if (ty->classify(c, &t, err, errlen) == -1) {
+		cdc_buf_fini(&t);
+		return -1;
 	}
 	cdc_buf_putc(&t, '\0');
 	c->cdc_type = (char *)t.p;
@@ -966,7 +786,7 @@ b2a_table_parse(const uint8_t *p, size_t n, int id6, int mariadb,
 	p += (t->ncols + 7) / 8;
 	for (i = 0; i < t->ncols; i++) {
 		struct b2a_column *c = &t->cols[i];
-		int ms = meta_size(types[i]);
+		int ms = b2a_types[types[i]].meta_len;
 
 		c->type = types[i];
 		c->collation = -1;

@@ -10,14 +10,8 @@
 #include "civil.h"
 #include "log.h"
 #include "mysqljson.h"
-
-#define NEED(n)                                                               \
-	do {                                                                  \
-		if ((size_t)(end - p) < (size_t)(n))                          \
-			return cdc_err(err, errlen,                           \
-			    "value of column '%s' runs past the event",       \
-			    c->name);                                         \
-	} while (0)
+#include "types.h"
+#include "value.h"
 
 
 static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
@@ -290,14 +284,6 @@ put_text(const struct b2a_column *c, const uint8_t *s, size_t n,
 	return 0;
 }
 
-static inline void
-put_union(struct cdc_buf *out, const struct b2a_column *c, int branch)
-{
-	/* branch: 0 null, 1 the value; nullable types are ["null", T]. The
-	 * varint of 0 or 1 is one byte, 0 or 2. */
-	if (c->nullable || c->zero_date_null)
-		cdc_buf_putc(out, branch * 2);
-}
 
 static int
 put_zero_date(const struct b2a_column *c, struct cdc_buf *out)
@@ -307,414 +293,421 @@ put_zero_date(const struct b2a_column *c, struct cdc_buf *out)
 	return 0;
 }
 
-/* The types b2a_value does not decode itself. Not inlined: its stack frame
- * and saved registers would then be paid by every value. */
-static __attribute__((noinline)) int
-value_other(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
+/* The readers of the type table (types.c), one per storage format: each
+ * decodes the value of column c at p, not past end, appends its Avro
+ * encoding (union branch included) to out and sets *used. */
+
+/* TINYINT to BIGINT, little-endian; BIGINT UNSIGNED as decimal(20,0). */
+int
+b2a_read_int(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
     struct cdc_buf *out, size_t *used, char *err, size_t errlen)
 {
-	const uint8_t *s;
-	size_t n;
-	int64_t v;
+	int size = int_size(c->type);
+
+	NEED(size);
+	*used = (size_t)size;
+	put_union(out, c, 1);
+	if (c->kind == K_ULONG) {
+		put_int_bytes(out, 0, b2a_le(p, size));
+		return 0;
+	}
+	cdc_avro_put_long(out, int_value(c, p, size));
+	return 0;
+}
+
+int
+b2a_read_decimal(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	put_union(out, c, 1);
+	return put_decimal(c, p, end, out, used, err, errlen);
+}
+
+/* FLOAT and DOUBLE: IEEE little-endian, as Avro has them. */
+int
+b2a_read_float(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	int size = c->type == MT_FLOAT ? 4 : 8;
+
+	NEED(size);
+	put_union(out, c, 1);
+	cdc_buf_append(out, p, (size_t)size);
+	*used = (size_t)size;
+	return 0;
+}
+
+int
+b2a_read_bit(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
+    struct cdc_buf *out, size_t *used, char *err, size_t errlen)
+{
+	int bytes = (c->meta & 0xff) + ((c->meta >> 8) ? 1 : 0), i;
+	uint8_t *d;
+
+	NEED(bytes);
+	*used = (size_t)bytes;
+	put_union(out, c, 1);
+	if (c->kind == K_BOOL) {
+		cdc_buf_putc(out, p[bytes - 1] & 1);
+		return 0;
+	}
+	cdc_avro_put_long(out, bytes);
+	d = cdc_buf_reserve(out, (size_t)bytes);
+	for (i = 0; i < bytes; i++) /* big-endian to Debezium's LE */
+		d[i] = p[bytes - 1 - i];
+	out->len += (size_t)bytes;
+	return 0;
+}
+
+int
+b2a_read_year(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	NEED(1);
+	*used = 1;
+	put_union(out, c, 1);
+	cdc_avro_put_long(out, p[0] == 0 ? 0 : 1900 + p[0]);
+	return 0;
+}
+
+int
+b2a_read_date(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	uint64_t u;
+	int d, m, y;
+
+	NEED(3);
+	*used = 3;
+	u = b2a_le(p, 3);
+	d = (int)(u & 31);
+	m = (int)((u >> 5) & 15);
+	y = (int)(u >> 9);
+	if (d == 0 || m == 0)
+		return put_zero_date(c, out);
+	put_union(out, c, 1);
+	cdc_avro_put_long(out, cdc_days_from_civil(y, m, d));
+	return 0;
+}
+
+/* The old TIME: HHMMSS as a signed 3-byte integer. */
+int
+b2a_read_time(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	int32_t t;
+	int64_t a, v;
+
+	NEED(3);
+	*used = 3;
+	t = (int32_t)(b2a_le(p, 3) << 8) >> 8;
+	a = t < 0 ? -(int64_t)t : t;
+	v = ((a / 10000) * 3600 + (a / 100 % 100) * 60 + a % 100) * 1000000;
+	put_union(out, c, 1);
+	cdc_avro_put_long(out, t < 0 ? -v : v);
+	return 0;
+}
+
+int
+b2a_read_time2(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	int64_t packed, ip, frac, hms, v;
+	int size, fsp = c->meta;
+
+	size = 3 + frac_bytes(fsp);
+	NEED(size);
+	*used = (size_t)size;
+	ip = (int64_t)b2a_be(p, 3) - 0x800000;
+	frac = 0;
+	if (fsp == 1 || fsp == 2) {
+		frac = p[3];
+		if (ip < 0 && frac != 0) {
+			ip++;
+			frac -= 0x100;
+		}
+		frac *= 10000;
+	} else if (fsp == 3 || fsp == 4) {
+		frac = (int64_t)b2a_be(p + 3, 2);
+		if (ip < 0 && frac != 0) {
+			ip++;
+			frac -= 0x10000;
+		}
+		frac *= 100;
+	}
+	if (fsp >= 5)
+		packed = (int64_t)b2a_be(p, 6) - 0x800000000000LL;
+	else
+		packed = ip * (1 << 24) + frac;
+	v = packed < 0 ? -packed : packed;
+	hms = v >> 24;
+	frac = v % (1 << 24);
+	v = (((hms >> 12) % 1024) * 3600 + ((hms >> 6) % 64) * 60 + hms % 64) *
+	    1000000 + frac;
+	put_union(out, c, 1);
+	cdc_avro_put_long(out, packed < 0 ? -v : v);
+	return 0;
+}
+
+/* DATETIME (the old YYYYMMDDhhmmss integer) and DATETIME2 (packed, then
+ * the fraction). */
+int
+b2a_read_datetime(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	int64_t y, mo, d, h, mi, sec, us = 0, days, v;
 	uint64_t u;
 	int size, fsp = c->meta;
 
-	switch (c->type) {
-	case MT_TINY:
-	case MT_SHORT:
-	case MT_INT24:
-	case MT_LONG:
-	case MT_LONGLONG:
-		size = c->type == MT_TINY ? 1 : c->type == MT_SHORT ? 2 :
-		    c->type == MT_INT24 ? 3 : c->type == MT_LONG ? 4 : 8;
-		NEED(size);
-		u = b2a_le(p, size);
-		*used = (size_t)size;
-		put_union(out, c, 1);
-		if (c->kind == K_ULONG) {
-			put_int_bytes(out, 0, u);
-			return 0;
-		}
-		if (!c->is_unsigned && size < 8) /* sign-extend */
-			v = (int64_t)(u << (64 - 8 * size)) >> (64 - 8 * size);
-		else
-			v = (int64_t)u;
-		cdc_avro_put_long(out, v);
-		return 0;
-	case MT_NEWDECIMAL:
-		put_union(out, c, 1);
-		return put_decimal(c, p, end, out, used, err, errlen);
-	case MT_FLOAT:
-	case MT_DOUBLE:
-		size = c->type == MT_FLOAT ? 4 : 8;
-		NEED(size);
-		put_union(out, c, 1);
-		cdc_buf_append(out, p, (size_t)size); /* IEEE little-endian */
-		*used = (size_t)size;
-		return 0;
-	case MT_BIT: {
-		int bytes = (c->meta & 0xff) + ((c->meta >> 8) ? 1 : 0), i;
-		uint8_t *d;
+	if (c->type == MT_DATETIME) {
+		NEED(8);
+		*used = 8;
+		u = b2a_le(p, 8);
+		sec = (int64_t)(u % 100);
+		mi = (int64_t)(u / 100 % 100);
+		h = (int64_t)(u / 10000 % 100);
+		d = (int64_t)(u / 1000000 % 100);
+		mo = (int64_t)(u / 100000000 % 100);
+		y = (int64_t)(u / 10000000000ULL);
+		if (y > 9999 || mo > 12 || d > 31 || h > 23 || mi > 59 ||
+		    sec > 59)
+			return cdc_err(err, errlen, "column '%s': invalid "
+			    "DATETIME %llu", c->name, (unsigned long long)u);
+	} else {
+		int64_t ip, ymd, ym, hms;
 
-		NEED(bytes);
-		*used = (size_t)bytes;
-		put_union(out, c, 1);
-		if (c->kind == K_BOOL) {
-			cdc_buf_putc(out, p[bytes - 1] & 1);
-			return 0;
-		}
-		cdc_avro_put_long(out, bytes);
-		d = cdc_buf_reserve(out, (size_t)bytes);
-		for (i = 0; i < bytes; i++) /* big-endian to Debezium's LE */
-			d[i] = p[bytes - 1 - i];
-		out->len += (size_t)bytes;
-		return 0;
-	}
-	case MT_YEAR:
-		NEED(1);
-		*used = 1;
-		put_union(out, c, 1);
-		cdc_avro_put_long(out, p[0] == 0 ? 0 : 1900 + p[0]);
-		return 0;
-	case MT_DATE:
-	case MT_NEWDATE: {
-		int d, m, y;
-
-		NEED(3);
-		*used = 3;
-		u = b2a_le(p, 3);
-		d = (int)(u & 31);
-		m = (int)((u >> 5) & 15);
-		y = (int)(u >> 9);
-		if (d == 0 || m == 0)
-			return put_zero_date(c, out);
-		put_union(out, c, 1);
-		cdc_avro_put_long(out, cdc_days_from_civil(y, m, d));
-		return 0;
-	}
-	case MT_TIME: {
-		int32_t t;
-		int64_t a;
-
-		NEED(3);
-		*used = 3;
-		t = (int32_t)(b2a_le(p, 3) << 8) >> 8;
-		a = t < 0 ? -(int64_t)t : t;
-		v = ((a / 10000) * 3600 + (a / 100 % 100) * 60 + a % 100) *
-		    1000000;
-		put_union(out, c, 1);
-		cdc_avro_put_long(out, t < 0 ? -v : v);
-		return 0;
-	}
-	case MT_TIME2: {
-		int64_t packed, ip, frac, hms;
-
-		size = 3 + frac_bytes(fsp);
+		size = 5 + frac_bytes(fsp);
 		NEED(size);
 		*used = (size_t)size;
-		ip = (int64_t)b2a_be(p, 3) - 0x800000;
-		frac = 0;
-		if (fsp == 1 || fsp == 2) {
-			frac = p[3];
-			if (ip < 0 && frac != 0) {
-				ip++;
-				frac -= 0x100;
-			}
-			frac *= 10000;
-		} else if (fsp == 3 || fsp == 4) {
-			frac = (int64_t)b2a_be(p + 3, 2);
-			if (ip < 0 && frac != 0) {
-				ip++;
-				frac -= 0x10000;
-			}
-			frac *= 100;
-		}
-		if (fsp >= 5)
-			packed = (int64_t)b2a_be(p, 6) - 0x800000000000LL;
-		else
-			packed = ip * (1 << 24) + frac;
-		v = packed < 0 ? -packed : packed;
-		hms = v >> 24;
-		frac = v % (1 << 24);
-		v = (((hms >> 12) % 1024) * 3600 + ((hms >> 6) % 64) * 60 +
-			hms % 64) * 1000000 + frac;
-		put_union(out, c, 1);
-		cdc_avro_put_long(out, packed < 0 ? -v : v);
-		return 0;
+		ip = (int64_t)b2a_be(p, 5) - 0x8000000000LL;
+		us = frac_us(p + 5, fsp);
+		ymd = ip >> 17;
+		ym = ymd >> 5;
+		hms = ip % (1 << 17);
+		d = ymd % 32;
+		mo = ym % 13;
+		y = ym / 13;
+		sec = hms % 64;
+		mi = (hms >> 6) % 64;
+		h = hms >> 12;
 	}
-	case MT_DATETIME:
-	case MT_DATETIME2: {
-		int64_t y, mo, d, h, mi, sec, us = 0, days;
+	if (d == 0 || mo == 0)
+		return put_zero_date(c, out);
+	days = cdc_days_from_civil(y, mo, d);
+	v = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + us;
+	put_union(out, c, 1);
+	cdc_avro_put_long(out, c->kind == K_DATETIME_MS ? v / 1000 : v);
+	return 0;
+}
 
-		if (c->type == MT_DATETIME) {
-			NEED(8);
-			*used = 8;
-			u = b2a_le(p, 8);
-			sec = (int64_t)(u % 100);
-			mi = (int64_t)(u / 100 % 100);
-			h = (int64_t)(u / 10000 % 100);
-			d = (int64_t)(u / 1000000 % 100);
-			mo = (int64_t)(u / 100000000 % 100);
-			y = (int64_t)(u / 10000000000ULL);
-			if (y > 9999 || mo > 12 || d > 31 || h > 23 ||
-			    mi > 59 || sec > 59)
-				return cdc_err(err, errlen, "column '%s': "
-				    "invalid DATETIME %llu", c->name,
-				    (unsigned long long)u);
-		} else {
-			int64_t ip, ymd, ym, hms;
+/* TIMESTAMP (seconds, little-endian) and TIMESTAMP2 (big-endian, then the
+ * fraction). */
+int
+b2a_read_timestamp(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	int64_t secs, us = 0;
+	int size, fsp = c->meta;
 
-			size = 5 + frac_bytes(fsp);
-			NEED(size);
-			*used = (size_t)size;
-			ip = (int64_t)b2a_be(p, 5) - 0x8000000000LL;
-			us = frac_us(p + 5, fsp);
-			ymd = ip >> 17;
-			ym = ymd >> 5;
-			hms = ip % (1 << 17);
-			d = ymd % 32;
-			mo = ym % 13;
-			y = ym / 13;
-			sec = hms % 64;
-			mi = (hms >> 6) % 64;
-			h = hms >> 12;
-		}
-		if (d == 0 || mo == 0)
-			return put_zero_date(c, out);
-		days = cdc_days_from_civil(y, mo, d);
-		v = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + us;
-		put_union(out, c, 1);
-		cdc_avro_put_long(out, c->kind == K_DATETIME_MS ? v / 1000 :
-								  v);
-		return 0;
+	if (c->type == MT_TIMESTAMP) {
+		NEED(4);
+		*used = 4;
+		secs = (int64_t)b2a_le(p, 4);
+		fsp = 0;
+	} else {
+		size = 4 + frac_bytes(fsp);
+		NEED(size);
+		*used = (size_t)size;
+		secs = (int64_t)b2a_be(p, 4);
+		if (fsp == 1 || fsp == 2)
+			us = p[4] * 10000;
+		else if (fsp == 3 || fsp == 4)
+			us = (int64_t)b2a_be(p + 4, 2) * 100;
+		else if (fsp >= 5)
+			us = (int64_t)b2a_be(p + 4, 3);
 	}
-	case MT_TIMESTAMP:
-	case MT_TIMESTAMP2: {
-		int64_t secs, us = 0;
+	if (secs == 0 && us == 0)
+		return put_zero_date(c, out); /* '0000-00-00 ...' */
+	put_union(out, c, 1);
+	put_iso(out, secs, us, fsp);
+	return 0;
+}
 
-		if (c->type == MT_TIMESTAMP) {
-			NEED(4);
-			*used = 4;
-			secs = (int64_t)b2a_le(p, 4);
-			fsp = 0;
-		} else {
-			size = 4 + frac_bytes(fsp);
-			NEED(size);
-			*used = (size_t)size;
-			secs = (int64_t)b2a_be(p, 4);
-			if (fsp == 1 || fsp == 2)
-				us = p[4] * 10000;
-			else if (fsp == 3 || fsp == 4)
-				us = (int64_t)b2a_be(p + 4, 2) * 100;
-			else if (fsp >= 5)
-				us = (int64_t)b2a_be(p + 4, 3);
-		}
-		if (secs == 0 && us == 0)
-			return put_zero_date(c, out); /* '0000-00-00 ...' */
-		put_union(out, c, 1);
-		put_iso(out, secs, us, fsp);
-		return 0;
-	}
-	case MT_VARCHAR:
-	case MT_VAR_STRING:
-		if (get_prefixed(c, p, end, c->meta < 256 ? 1 : 2, &s, &n, used,
-			err, errlen) == -1)
-			return -1;
-		put_union(out, c, 1);
-		if (c->kind == K_BYTES) {
-			cdc_avro_put_bytes(out, s, n);
-			return 0;
-		}
-		return put_text(c, s, n, out, err, errlen);
-	case MT_STRING:
-		if (get_prefixed(c, p, end, c->meta < 256 ? 1 : 2, &s, &n, used,
-			err, errlen) == -1)
-			return -1;
-		put_union(out, c, 1);
-		if (c->kind == K_BYTES) {
-			/* BINARY(n): MySQL drops the trailing zero bytes in
-			 * the row image; give the value back at full width. */
-			size_t full = n < c->meta ? c->meta : n;
-			uint8_t *d;
+/* VARCHAR, VARBINARY, CHAR and BINARY: a 1- or 2-byte length, then the
+ * bytes. */
+int
+b2a_read_chars(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	const uint8_t *s;
+	size_t n;
 
-			cdc_avro_put_long(out, (int64_t)full);
-			d = cdc_buf_reserve(out, full);
-			memcpy(d, s, n);
-			memset(d + n, 0, full - n);
-			out->len += full;
-			return 0;
-		}
-		return put_text(c, s, n, out, err, errlen);
-	case MT_BLOB:
-	case MT_TINY_BLOB:
-	case MT_MEDIUM_BLOB:
-	case MT_LONG_BLOB:
-	case MT_GEOMETRY:
-	case MT_JSON:
-	case MT_VECTOR:
-		if (c->meta < 1 || c->meta > 4)
-			return cdc_err(err, errlen,
-			    "column '%s': bad length size %d", c->name,
-			    c->meta);
-		if (get_prefixed(c, p, end, c->meta, &s, &n, used, err,
-			errlen) == -1)
-			return -1;
-		put_union(out, c, 1);
-		if (c->kind == K_STRING)
-			return put_text(c, s, n, out, err, errlen);
-		if (c->kind == K_JSON) {
-			struct cdc_buf t;
-			char msg[CDC_ERRLEN];
-
-			cdc_buf_init(&t);
-			if (b2a_json_to_text(s, n, &t, msg, sizeof(msg)) ==
-			    -1) {
-				cdc_buf_fini(&t);
-				return cdc_err(err, errlen,
-				    "column '%s': bad JSON value: %s", c->name,
-				    msg);
-			}
-			cdc_avro_put_bytes(out, t.p, t.len);
-			cdc_buf_fini(&t);
-			return 0;
-		}
-		if (c->kind == K_GEOMETRY) {
-			if (n < 4)
-				return cdc_err(err, errlen,
-				    "column '%s': geometry shorter than its "
-				    "SRID", c->name);
-			cdc_avro_put_bytes(out, s + 4, n - 4);
-			cdc_avro_put_long(out, 1);
-			cdc_avro_put_long(out, (int64_t)(int32_t)b2a_le(s, 4));
-			return 0;
-		}
-		if (c->kind == K_VECTOR) {
-			if (n % 4 != 0)
-				return cdc_err(err, errlen,
-				    "column '%s': vector of %zu bytes", c->name,
-				    n);
-			if (n > 0) {
-				cdc_avro_put_long(out, (int64_t)(n / 4));
-				cdc_buf_append(out, s, n);
-			}
-			cdc_avro_put_long(out, 0);
-			return 0;
-		}
+	if (get_prefixed(c, p, end, c->meta < 256 ? 1 : 2, &s, &n, used, err,
+		errlen) == -1)
+		return -1;
+	put_union(out, c, 1);
+	if (c->kind == K_BYTES && c->type != MT_STRING) {
 		cdc_avro_put_bytes(out, s, n);
 		return 0;
-	case MT_ENUM:
-	case MT_SET: {
-		size_t i;
-
-		size = c->meta;
-		if (size < 1 || size > 8)
-			return cdc_err(err, errlen,
-			    "column '%s': bad ENUM/SET size %d", c->name,
-			    size);
-		NEED(size);
-		*used = (size_t)size;
-		u = b2a_le(p, size);
-		put_union(out, c, 1);
-		if (c->nsymbols == 0) {
-			/* No ENUM/SET values in the table map: the stored
-			 * number, as text, is all there is. */
-			char num[24];
-
-			snprintf(num, sizeof(num), "%llu",
-			    (unsigned long long)u);
-			cdc_avro_put_bytes(out, num, strlen(num));
-			return 0;
-		}
-		if (c->type == MT_ENUM) {
-			if (u == 0) {
-				cdc_avro_put_bytes(out, "", 0);
-				return 0;
-			}
-			if (u > c->nsymbols)
-				return cdc_err(err, errlen,
-				    "column '%s': ENUM index %llu of %zu",
-				    c->name, (unsigned long long)u,
-				    c->nsymbols);
-			s = (const uint8_t *)c->symbols[u - 1];
-			return put_text(c, s, strlen((const char *)s), out,
-			    err, errlen);
-		}
-		{
-			struct cdc_buf t;
-			int rc;
-
-			cdc_buf_init(&t);
-			for (i = 0; i < c->nsymbols && i < 64; i++) {
-				if (!(u & (1ULL << i)))
-					continue;
-				if (t.len > 0)
-					cdc_buf_putc(&t, ',');
-				cdc_buf_puts(&t, c->symbols[i]);
-			}
-			rc = put_text(c, t.p != NULL ? t.p : (const uint8_t *)"",
-			    t.len, out, err, errlen);
-			cdc_buf_fini(&t);
-			return rc;
-		}
 	}
+	if (c->kind == K_BYTES) {
+		/* BINARY(n): MySQL drops the trailing zero bytes in the row
+		 * image; give the value back at full width. */
+		size_t full = n < c->meta ? c->meta : n;
+		uint8_t *d;
+
+		cdc_avro_put_long(out, (int64_t)full);
+		d = cdc_buf_reserve(out, full);
+		memcpy(d, s, n);
+		memset(d + n, 0, full - n);
+		out->len += full;
+		return 0;
+	}
+	return put_text(c, s, n, out, err, errlen);
+}
+
+static int
+put_json(const struct b2a_column *c, const uint8_t *s, size_t n,
+    struct cdc_buf *out, char *err, size_t errlen)
+{
+	struct cdc_buf t;
+	char msg[CDC_ERRLEN];
+
+	cdc_buf_init(&t);
+	if (b2a_json_to_text(s, n, &t, msg, sizeof(msg)) == -1) {
+		cdc_buf_fini(&t);
+		return cdc_err(err, errlen, "column '%s': bad JSON value: %s",
+		    c->name, msg);
+	}
+	cdc_avro_put_bytes(out, t.p, t.len);
+	cdc_buf_fini(&t);
+	return 0;
+}
+
+static int
+put_geometry(const struct b2a_column *c, const uint8_t *s, size_t n,
+    struct cdc_buf *out, char *err, size_t errlen)
+{
+	if (n < 4)
+		return cdc_err(err, errlen, "column '%s': geometry shorter "
+		    "than its SRID", c->name);
+	cdc_avro_put_bytes(out, s + 4, n - 4);
+	cdc_avro_put_long(out, 1);
+	cdc_avro_put_long(out, (int64_t)(int32_t)b2a_le(s, 4));
+	return 0;
+}
+
+static int
+put_vector(const struct b2a_column *c, const uint8_t *s, size_t n,
+    struct cdc_buf *out, char *err, size_t errlen)
+{
+	if (n % 4 != 0)
+		return cdc_err(err, errlen, "column '%s': vector of %zu bytes",
+		    c->name, n);
+	if (n > 0) {
+		cdc_avro_put_long(out, (int64_t)(n / 4));
+		cdc_buf_append(out, s, n);
+	}
+	cdc_avro_put_long(out, 0);
+	return 0;
+}
+
+/* The BLOBs and what is stored as one: TEXT, JSON, GEOMETRY, VECTOR. */
+int
+b2a_read_blob(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	const uint8_t *s;
+	size_t n;
+
+	if (c->meta < 1 || c->meta > 4)
+		return cdc_err(err, errlen, "column '%s': bad length size %d",
+		    c->name, c->meta);
+	if (get_prefixed(c, p, end, c->meta, &s, &n, used, err, errlen) == -1)
+		return -1;
+	put_union(out, c, 1);
+	switch (c->kind) {
+	case K_STRING:
+		return put_text(c, s, n, out, err, errlen);
+	case K_JSON:
+		return put_json(c, s, n, out, err, errlen);
+	case K_GEOMETRY:
+		return put_geometry(c, s, n, out, err, errlen);
+	case K_VECTOR:
+		return put_vector(c, s, n, out, err, errlen);
 	default:
-		return cdc_err(err, errlen, "column '%s' has type %d", c->name,
-		    c->type);
+		cdc_avro_put_bytes(out, s, n);
+		return 0;
 	}
 }
 
-/* The commonest types (integers, doubles, DATETIME2, text that needs no
- * conversion) in a small function of their own, the rest in value_other:
- * one row image calls this once per column. */
-int
-b2a_value(const struct b2a_column *c, const uint8_t *p, const uint8_t *end,
-    struct cdc_buf *out, size_t *used, char *err, size_t errlen)
+/* The values of SET member bits u, comma-separated. */
+static int
+put_set(const struct b2a_column *c, uint64_t u, struct cdc_buf *out,
+    char *err, size_t errlen)
 {
-	uint64_t u;
-	int64_t v;
-	size_t n;
-	int size, lb;
+	struct cdc_buf t;
+	size_t i;
+	int rc;
 
-	switch (c->type) {
-	case MT_TINY:
-	case MT_SHORT:
-	case MT_INT24:
-	case MT_LONG:
-	case MT_LONGLONG:
-		if (c->kind == K_ULONG)
-			break;
-		size = c->type == MT_TINY ? 1 : c->type == MT_SHORT ? 2 :
-		    c->type == MT_INT24 ? 3 : c->type == MT_LONG ? 4 : 8;
-		NEED(size);
-		u = b2a_le(p, size);
-		*used = (size_t)size;
-		if (!c->is_unsigned && size < 8) /* sign-extend */
-			v = (int64_t)(u << (64 - 8 * size)) >> (64 - 8 * size);
-		else
-			v = (int64_t)u;
-		put_union(out, c, 1);
-		cdc_avro_put_long(out, v);
-		return 0;
-	case MT_DOUBLE:
-		NEED(8);
-		put_union(out, c, 1);
-		cdc_buf_append(out, p, 8); /* IEEE little-endian */
-		*used = 8;
-		return 0;
-	case MT_VARCHAR:
-	case MT_VAR_STRING:
-		if (c->convert)
-			break;
-		lb = c->meta < 256 ? 1 : 2;
-		NEED(lb);
-		n = (size_t)b2a_le(p, lb);
-		NEED((size_t)lb + n);
-		*used = (size_t)lb + n;
-		put_union(out, c, 1);
-		cdc_avro_put_bytes(out, p + lb, n);
-		return 0;
-	default:
-		break;
+	cdc_buf_init(&t);
+	for (i = 0; i < c->nsymbols && i < 64; i++) {
+		if (!(u & (1ULL << i)))
+			continue;
+		if (t.len > 0)
+			cdc_buf_putc(&t, ',');
+		cdc_buf_puts(&t, c->symbols[i]);
 	}
-	return value_other(c, p, end, out, used, err, errlen);
+	rc = put_text(c, t.p != NULL ? t.p : (const uint8_t *)"", t.len, out,
+	    err, errlen);
+	cdc_buf_fini(&t);
+	return rc;
+}
+
+int
+b2a_read_enum_set(const struct b2a_column *c, const uint8_t *p,
+    const uint8_t *end, struct cdc_buf *out, size_t *used, char *err,
+    size_t errlen)
+{
+	const uint8_t *s;
+	uint64_t u;
+	int size = c->meta;
+
+	if (size < 1 || size > 8)
+		return cdc_err(err, errlen, "column '%s': bad ENUM/SET size %d",
+		    c->name, size);
+	NEED(size);
+	*used = (size_t)size;
+	u = b2a_le(p, size);
+	put_union(out, c, 1);
+	if (c->nsymbols == 0) {
+		/* No ENUM/SET values in the table map: the stored number, as
+		 * text, is all there is. */
+		char num[24];
+
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)u);
+		cdc_avro_put_bytes(out, num, strlen(num));
+		return 0;
+	}
+	if (c->type != MT_ENUM)
+		return put_set(c, u, out, err, errlen);
+	if (u == 0) {
+		cdc_avro_put_bytes(out, "", 0);
+		return 0;
+	}
+	if (u > c->nsymbols)
+		return cdc_err(err, errlen, "column '%s': ENUM index %llu of %zu",
+		    c->name, (unsigned long long)u, c->nsymbols);
+	s = (const uint8_t *)c->symbols[u - 1];
+	return put_text(c, s, strlen((const char *)s), out, err, errlen);
 }

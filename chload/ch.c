@@ -21,12 +21,19 @@ struct ch_req {
 	char errbuf[CURL_ERROR_SIZE];
 	char err[CDC_ERRLEN];
 	int busy;
+	size_t replica; /* the index of the URL it went to */
 	enum ch_result result;
 	struct ch_req *next_done;
 };
 
+/* Replicas of one shard take any request alike (--url A,B): a request that
+ * fails to reach one goes to the next on its retry. */
+#define CH_MAX_URLS 16
+
 struct ch {
 	struct ch_conf conf;
+	char *urls[CH_MAX_URLS];
+	size_t nurl, cur; /* cur: where requests go now */
 	CURLM *multi;
 	CURL *sync;
 	struct curl_slist *hdr;
@@ -121,6 +128,7 @@ ch_new(const struct ch_conf *conf)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	c = cdc_xcalloc(1, sizeof(*c));
 	c->conf = *conf;
+	c->nurl = ch_split_urls(conf->url, c->urls, CH_MAX_URLS);
 	c->multi = curl_multi_init();
 	c->sync = curl_easy_init();
 	if (c->multi == NULL || c->sync == NULL) {
@@ -141,6 +149,8 @@ ch_free(struct ch *c)
 	curl_easy_cleanup(c->sync);
 	curl_multi_cleanup(c->multi);
 	curl_slist_free_all(c->hdr);
+	for (; c->nurl > 0; c->nurl--)
+		free(c->urls[c->nurl - 1]);
 	free(c->params);
 	free(c);
 	curl_global_cleanup();
@@ -180,27 +190,25 @@ ch_set_params(struct ch *c, const char *params)
 static void
 make_url(struct ch *c, struct cdc_buf *u, const char *sql, const char *params)
 {
-	char *q;
+	const char *url = c->urls[c->cur];
+	char sep = strchr(url, '?') != NULL ? '&' : '?', *q;
 
 	u->len = 0;
-	cdc_buf_puts(u, c->conf.url);
-	cdc_buf_putc(u, strchr(c->conf.url, '?') != NULL ? '&' : '?');
+	cdc_buf_puts(u, url);
 	if (sql != NULL) {
 		q = curl_easy_escape(NULL, sql, 0);
 		if (q == NULL)
 			abort();
-		cdc_buf_puts(u, "query=");
-		cdc_buf_puts(u, q);
+		cdc_buf_printf(u, "%cquery=%s", sep, q);
 		curl_free(q);
+		sep = '&';
 	}
 	if (params != NULL) {
-		cdc_buf_putc(u, '&');
-		cdc_buf_puts(u, params);
+		cdc_buf_printf(u, "%c%s", sep, params);
+		sep = '&';
 	}
-	if (c->params != NULL) {
-		cdc_buf_putc(u, '&');
-		cdc_buf_puts(u, c->params);
-	}
+	if (c->params != NULL)
+		cdc_buf_printf(u, "%c%s", sep, c->params);
 	cdc_buf_putc(u, '\0');
 }
 
@@ -324,6 +332,38 @@ classify(CURL *e, CURLcode rc, const char *errbuf, const struct cdc_buf *body,
 	return CH_DATA;
 }
 
+size_t
+ch_split_urls(const char *list, char **urls, size_t max)
+{
+	const char *p = list, *e;
+	size_t n = 0;
+
+	while (n < max) {
+		e = strchr(p, ',');
+		urls[n++] = e != NULL ? cdc_xstrndup(p, (size_t)(e - p)) :
+		    cdc_xstrdup(p);
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return n;
+}
+
+const char *
+ch_url(const struct ch *c)
+{
+	return c->urls[c->cur];
+}
+
+/* After a request to replica i that may have failed for that replica
+ * alone: later requests go to the next one (once, when several failed). */
+static void
+next_replica(struct ch *c, enum ch_result res, size_t i)
+{
+	if (res == CH_RETRY && c->nurl > 1 && i == c->cur)
+		c->cur = (c->cur + 1) % c->nurl;
+}
+
 enum ch_result
 ch_query(struct ch *c, const char *sql, const void *body, size_t bodylen,
     struct cdc_buf *out, char *err, size_t errlen)
@@ -332,6 +372,7 @@ ch_query(struct ch *c, const char *sql, const void *body, size_t bodylen,
 	char errbuf[CURL_ERROR_SIZE];
 	enum ch_result res;
 	CURLcode rc;
+	size_t replica = c->cur;
 
 	cdc_buf_init(&url);
 	cdc_buf_init(&resp);
@@ -350,6 +391,7 @@ ch_query(struct ch *c, const char *sql, const void *body, size_t bodylen,
 	    (curl_off_t)bodylen);
 	rc = curl_easy_perform(c->sync);
 	res = classify(c->sync, rc, errbuf, &resp, err, errlen);
+	next_replica(c, res, replica);
 	if (res == CH_OK && out != NULL)
 		cdc_buf_append(out, resp.p, resp.len);
 	cdc_buf_fini(&url);
@@ -412,6 +454,7 @@ ch_req_start(struct ch_req *r, const char *sql, const char *params,
 {
 	CHL_ASSERT(!r->busy);
 	make_url(r->c, &r->url, sql, params);
+	r->replica = r->c->cur;
 	r->resp.len = 0;
 	setup(r->c, r->easy, (const char *)r->url.p, &r->resp, r->errbuf);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
@@ -458,6 +501,7 @@ ch_wait(struct ch *c, int fd, int timeout_ms)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		r->result = classify(r->easy, m->data.result, r->errbuf,
 		    &r->resp, r->err, sizeof(r->err));
+		next_replica(c, r->result, r->replica);
 		curl_multi_remove_handle(c->multi, r->easy);
 		r->busy = 0;
 		c->running--;

@@ -288,7 +288,12 @@ enum ch_result {
 	CH_FAIL   /* anything else (bad SQL, no table, no permission) */
 };
 
+/* conf->url may list replicas of one shard, comma-separated. */
 struct ch *ch_new(const struct ch_conf *conf);
+/* Splits "A,B" into at most max copies in urls; returns how many. */
+size_t ch_split_urls(const char *list, char **urls, size_t max);
+/* The URL requests go to now. */
+const char *ch_url(const struct ch *c);
 void ch_free(struct ch *c);
 /* Settings ("a=1&b=2", copied; NULL: none) sent in the URL of every later
  * request, so that the server's defaults cannot change what an answer

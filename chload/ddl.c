@@ -36,17 +36,73 @@ qstring(struct cdc_buf *b, const char *s)
 	ch_quote_string(b, s, strlen(s));
 }
 
+/* " ON CLUSTER `name`" with --cluster: statements that replication does
+ * not carry (CREATE, DROP, RENAME, views) run on every replica. ALTERs of
+ * replicated tables need none: the replicas take them from ZooKeeper. */
+static void
+on_cluster(const struct loader *l, struct cdc_buf *b)
+{
+	if (l->o.cluster == NULL)
+		return;
+	cdc_buf_puts(b, " ON CLUSTER ");
+	qident(b, l->o.cluster);
+}
+
+/* A name as a ZooKeeper path component: [A-Za-z0-9_] as they are, other
+ * bytes as %XX (a '/' or '..' in a MySQL name must not make a path). */
+static void
+zk_part(struct cdc_buf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (; *u != '\0'; u++) {
+		if (isalnum(*u) || *u == '_')
+			cdc_buf_putc(b, (char)*u);
+		else
+			cdc_buf_printf(b, "%%%02X", *u);
+	}
+}
+
+/* ENGINE = kind(args): Replicated<kind> with --cluster, its ZooKeeper path
+ * naming the table and the time it was made, so that a later table of the
+ * same name (after a RENAME) gets a path of its own. */
+static void
+engine(const struct loader *l, struct cdc_buf *b, const char *kind,
+    const char *chdb, const char *name, const char *args)
+{
+	struct cdc_buf path;
+
+	if (l->o.cluster == NULL) {
+		cdc_buf_printf(b, " ENGINE = %s(%s)", kind, args);
+		return;
+	}
+	cdc_buf_init(&path);
+	cdc_buf_puts(&path, "/clickhouse/tables/{shard}/cdc/");
+	zk_part(&path, chdb);
+	cdc_buf_putc(&path, '/');
+	zk_part(&path, name);
+	cdc_buf_printf(&path, "-%" PRIx64, (uint64_t)cdc_now_ms());
+	cdc_buf_printf(b, " ENGINE = Replicated%s(", kind);
+	qstring(b, buf_str(&path));
+	cdc_buf_printf(b, ", '{replica}'%s%s)", args[0] != '\0' ? ", " : "",
+	    args);
+	cdc_buf_fini(&path);
+}
+
 /* The statement creating a database's record of source truncations
  * (table_name, version, at); sql is cleared first. */
 static const char *
-trunc_table_sql(struct cdc_buf *sql, const char *chdb)
+trunc_table_sql(const struct loader *l, struct cdc_buf *sql, const char *chdb)
 {
 	sql->len = 0;
 	cdc_buf_puts(sql, "CREATE TABLE IF NOT EXISTS ");
 	qident(sql, chdb);
-	cdc_buf_puts(sql, "." TRUNC_TABLE " (`table_name` String, `version` "
-			  "UInt64, `at` DateTime) ENGINE = MergeTree ORDER BY "
-			  "(`table_name`, `version`)");
+	cdc_buf_puts(sql, "." TRUNC_TABLE);
+	on_cluster(l, sql);
+	cdc_buf_puts(sql, " (`table_name` String, `version` UInt64, `at` "
+			  "DateTime)");
+	engine(l, sql, "MergeTree", chdb, TRUNC_TABLE, "");
+	cdc_buf_puts(sql, " ORDER BY (`table_name`, `version`)");
 	return buf_str(sql);
 }
 
@@ -101,6 +157,15 @@ run_err(struct loader *l, const char *sql, struct cdc_buf *out, char *err,
 		res = ch_query(l->ch, sql, NULL, 0, out, err, errlen);
 		if (res == CH_OK)
 			return 0;
+		if (l->o.cluster != NULL &&
+		    strstr(err, "distributed_ddl_task_timeout") != NULL) {
+			/* The live replicas ran it; the others run it from
+			 * the queue in ZooKeeper when they come back. A retry
+			 * would queue it twice. */
+			cdc_warn("'%.200s': not every replica answered in "
+			    "time; they run it when they are back", sql);
+			return 0;
+		}
 		if (res != CH_RETRY)
 			return 1;
 		l->retries++;
@@ -461,6 +526,7 @@ drop_view(struct loader *l, const struct table *t)
 	if (rc == 0 && strcmp((char *)eng.p, "View") == 0) {
 		cdc_buf_puts(&sql, "DROP TABLE ");
 		view_name(l, t, &sql);
+		on_cluster(l, &sql);
 		rc = ddl_exec(l, buf_str(&sql));
 	}
 	cdc_buf_fini(&name);
@@ -503,6 +569,7 @@ sync_view(struct loader *l, const struct table *t, const struct tschema *s)
 	if (eng.p[0] != '\0') {
 		cdc_buf_puts(&sql, "DROP TABLE ");
 		view_name(l, t, &sql);
+		on_cluster(l, &sql);
 		rc = ddl_exec(l, buf_str(&sql));
 		if (rc != 0)
 			goto out;
@@ -510,6 +577,7 @@ sync_view(struct loader *l, const struct table *t, const struct tschema *s)
 	}
 	cdc_buf_puts(&sql, "CREATE VIEW ");
 	view_name(l, t, &sql);
+	on_cluster(l, &sql);
 	cdc_buf_puts(&sql, " AS SELECT ");
 	col_list(&sql, s);
 	if (s->nkey > 0) {
@@ -548,17 +616,20 @@ create_sql(struct loader *l, const struct table *t, const struct tschema *s,
 {
 	size_t i;
 
-	cdc_buf_printf(b, "CREATE TABLE IF NOT EXISTS %s (", t->qname);
+	cdc_buf_printf(b, "CREATE TABLE IF NOT EXISTS %s", t->qname);
+	on_cluster(l, b);
+	cdc_buf_puts(b, " (");
 	for (i = 0; i < s->ncols; i++) {
 		qident(b, s->cols[i].name);
 		cdc_buf_printf(b, " %s, ", s->cols[i].chtype);
 	}
-	cdc_buf_printf(b, "`_version` UInt64, `_deleted` UInt8, `_ts` %s) "
-	    "ENGINE = ", l->caps.datetime64 ? "DateTime64(3, 'UTC')" :
-					      "DateTime('UTC')");
+	cdc_buf_printf(b, "`_version` UInt64, `_deleted` UInt8, `_ts` %s)",
+	    l->caps.datetime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')");
+	engine(l, b, "ReplacingMergeTree", t->chdb, t->chname,
+	    s->nkey > 0 && l->caps.is_deleted ? "`_version`, `_deleted`" :
+						"`_version`");
 	if (s->nkey > 0) {
-		cdc_buf_printf(b, "ReplacingMergeTree(`_version`%s) ORDER BY (",
-		    l->caps.is_deleted ? ", `_deleted`" : "");
+		cdc_buf_puts(b, " ORDER BY (");
 		for (i = 0; i < s->nkey; i++) {
 			if (i > 0)
 				cdc_buf_puts(b, ", ");
@@ -566,10 +637,10 @@ create_sql(struct loader *l, const struct table *t, const struct tschema *s,
 		}
 		cdc_buf_puts(b, ")");
 	} else {
-		cdc_buf_puts(b, "ReplacingMergeTree(`_version`) ORDER BY "
-				"(`_version`, `_deleted`)");
+		cdc_buf_puts(b, " ORDER BY (`_version`, `_deleted`)");
 	}
-	if (l->caps.dedup_token)
+	/* Replicated tables deduplicate by a window of their own. */
+	if (l->caps.dedup_token && l->o.cluster == NULL)
 		cdc_buf_puts(b, " SETTINGS non_replicated_deduplication_window "
 				"= 1000");
 }
@@ -674,10 +745,11 @@ ddl_sync_table(struct loader *l, struct table *t, struct tschema *s,
 	cdc_buf_init(&raw2);
 	cdc_buf_puts(&sql, "CREATE DATABASE IF NOT EXISTS ");
 	qident(&sql, t->chdb);
+	on_cluster(l, &sql);
 	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
 		goto out;
 	sql.len = 0;
-	if ((rc = ddl_exec(l, trunc_table_sql(&sql, t->chdb))) != 0)
+	if ((rc = ddl_exec(l, trunc_table_sql(l, &sql, t->chdb))) != 0)
 		goto out;
 	if (old == NULL || l->o.dry_run) {
 		sql.len = 0;
@@ -951,6 +1023,7 @@ drop_table(struct loader *l, const char *db, const char *name,
 		rc = drop_view(l, t);
 		cdc_buf_init(&sql);
 		cdc_buf_printf(&sql, "DROP TABLE IF EXISTS %s", t->qname);
+		on_cluster(l, &sql);
 		if (rc == 0)
 			rc = ddl_exec(l, buf_str(&sql));
 		cdc_buf_fini(&sql);
@@ -1028,6 +1101,7 @@ rename_table(struct loader *l, const char *db, const char *name,
 		goto out;
 	cdc_buf_puts(&sql, "CREATE DATABASE IF NOT EXISTS ");
 	qident(&sql, b->chdb);
+	on_cluster(l, &sql);
 	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
 		goto out;
 	if ((rc = engine_of(l, b->chdb, b->chname, &eng)) != 0)
@@ -1044,10 +1118,11 @@ rename_table(struct loader *l, const char *db, const char *name,
 		cdc_buf_printf(&sql, "RENAME TABLE %s TO %s", a->qname,
 		    b->qname);
 	}
+	on_cluster(l, &sql);
 	if ((rc = ddl_exec(l, buf_str(&sql))) != 0)
 		goto out;
 	sql.len = 0;
-	if ((rc = ddl_exec(l, trunc_table_sql(&sql, b->chdb))) != 0)
+	if ((rc = ddl_exec(l, trunc_table_sql(l, &sql, b->chdb))) != 0)
 		goto out;
 	sql.len = 0;
 	cdc_buf_puts(&sql, "INSERT INTO ");

@@ -52,6 +52,7 @@ loader_new(const struct load_opts *o)
 	cdc_buf_init(&l->scratch);
 	cdc_buf_init(&l->fetched);
 	l->last_stats = cdc_mono_ms();
+	loader_metrics_new(l);
 	return l;
 }
 
@@ -95,6 +96,7 @@ loader_free(struct loader *l)
 	cdc_buf_fini(&l->scratch);
 	cdc_buf_fini(&l->fetched);
 	ch_free(l->ch);
+	loader_metrics_free(l);
 	if (l->dead != NULL)
 		fclose(l->dead);
 	free(l);
@@ -140,18 +142,18 @@ loader_start(struct loader *l)
 			break;
 		}
 		if (res != CH_RETRY) {
-			cdc_error("cannot query '%s': %s", l->o.url, err);
+			cdc_error("cannot query '%s': %s", ch_url(l->ch), err);
 			cdc_buf_fini(&out);
 			return res == CH_FAIL ? EX_CONFIG : EX_UNAVAILABLE;
 		}
 		if (cdc_mono_ms() - t0 >= l->o.retry_ms || cdc_stop) {
 			cdc_error("cannot reach ClickHouse at '%s': %s",
-			    l->o.url, err);
+			    ch_url(l->ch), err);
 			cdc_buf_fini(&out);
 			return cdc_stop ? 0 : EX_UNAVAILABLE;
 		}
 		cdc_warn("cannot reach ClickHouse at '%s': %s; retrying",
-		    l->o.url, err);
+		    ch_url(l->ch), err);
 		chl_sleep_ms(wait);
 		wait = wait * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait * 2;
 	}
@@ -164,7 +166,13 @@ loader_start(struct loader *l)
 	 * not mean that the rows are in the table, and deduplication tokens
 	 * would not apply. */
 	if (l->ch != NULL && l->caps.async_insert)
-		ch_set_params(l->ch, "async_insert=0");
+		ch_set_params(l->ch, l->o.cluster != NULL ?
+		    "async_insert=0&distributed_ddl_task_timeout=20" :
+		    "async_insert=0");
+	else if (l->ch != NULL && l->o.cluster != NULL)
+		/* A replica that is down must not hold DDL for the default
+		 * 180 s: run_err() lets it catch up later. */
+		ch_set_params(l->ch, "distributed_ddl_task_timeout=20");
 	cdc_info("clickhouse %d.%d: %s, %s, %s", l->caps.major, l->caps.minor,
 	    l->caps.datetime64 ? "DateTime64" : "DateTime, fractions as Decimal",
 	    l->caps.is_deleted ? "ReplacingMergeTree(_version, _deleted)" :
@@ -634,6 +642,8 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 	if (t == NULL)
 		return l->rc != 0 ? l->rc : 1;
 	l->in++;
+	if (c.source_ts_ms > l->src_ts_ms)
+		l->src_ts_ms = c.source_ts_ms;
 	if (t->has_held && (c.op != 'c' || v != t->kc_version))
 		release_held(l, t);
 	if (s->refused != NULL) {
@@ -1050,6 +1060,8 @@ send_acks(struct loader *l)
 	}
 	l->acked = l->marks[k - 1].ordinal;
 	for (i = 0; i < k; i++)
+		loader_metrics_acked(l, &l->marks[i]);
+	for (i = 0; i < k; i++)
 		free(l->marks[i].pos);
 	memmove(l->marks, l->marks + k, (l->nmarks - k) * sizeof(*l->marks));
 	l->nmarks -= k;
@@ -1072,6 +1084,10 @@ on_commit(struct loader *l, const struct cdc_frame *f)
 	m = &l->marks[l->nmarks++];
 	m->ordinal = ++l->ncommits;
 	m->seq = f->seq;
+	m->version = f->version;
+	/* The source's commit time of the newest change before the mark:
+	 * through Kafka, the mark's own time is kafka2ch's record time. */
+	m->ts_ms = l->src_ts_ms > 0 ? l->src_ts_ms : f->ts_ms;
 	m->pos = cdc_xstrndup((const char *)f->position.p, f->position.len);
 	if (f->version > l->maxver)
 		l->maxver = f->version;
@@ -1249,10 +1265,16 @@ void
 loader_stats(struct loader *l, int force)
 {
 	int64_t now = cdc_mono_ms();
+	/* Metrics are written at the stats interval, every 10 s without. */
+	int64_t every = l->o.stats_ms > 0 ? l->o.stats_ms : 10000;
 
-	if (!force && (l->o.stats_ms <= 0 || now - l->last_stats < l->o.stats_ms))
+	if (!force && (now - l->last_stats < every ||
+	    (l->o.stats_ms <= 0 && l->metrics == NULL)))
 		return;
 	l->last_stats = now;
+	loader_metrics_write(l);
+	if (!force && l->o.stats_ms <= 0)
+		return;
 	cdc_info("in=%" PRIu64 " out=%" PRIu64 " inserts=%" PRIu64
 	    " retries=%" PRIu64 " dead=%" PRIu64 " ddl=%" PRIu64
 	    " completed=%" PRIu64 " tables=%zu acked=%" PRId64, l->in,

@@ -16,12 +16,14 @@ struct load_opts {
 	const char *view_suffix; /* the current-state view: table + this */
 	const char *dead_letter; /* file, or NULL: a rejected row is fatal */
 	const char *server_version; /* assume this instead of asking */
+	const char *cluster;     /* replicated tables, DDL ON CLUSTER; or NULL */
 	int dry_run;
 	int apply_drops;
 	int ack_fd; /* -1: none */
 	int64_t batch_rows, batch_bytes, linger_ms, max_inflight;
 	int64_t retry_ms, timeout_ms;
 	int64_t stats_ms; /* info line every so often, 0: never */
+	const char *metrics; /* --metrics FILE, or NULL */
 };
 
 /* Rows waiting for one INSERT. */
@@ -61,6 +63,7 @@ struct table {
 
 struct commit_mark {
 	int64_t ordinal, seq;
+	int64_t version, ts_ms; /* for the metrics */
 	char *pos;
 };
 
@@ -77,6 +80,7 @@ struct loader {
 	size_t nmarks, capmarks;
 	int64_t ncommits, acked;
 	int64_t maxver;
+	int64_t src_ts_ms; /* newest source commit time of a change read */
 	struct cell *before, *after;
 	size_t ncells;
 	struct cdc_buf scratch;
@@ -87,6 +91,7 @@ struct loader {
 	uint64_t in, out, inserts, retries, dead_rows, bytes_out, ddl;
 	uint64_t completed; /* partial images completed from ClickHouse */
 	int64_t last_stats;
+	struct loader_metrics *metrics; /* --metrics, else NULL */
 };
 
 /* load.c */
@@ -117,6 +122,14 @@ void loader_release_held(struct loader *l);
 /* Flushes one table and waits until it has nothing in flight. */
 int loader_drain(struct loader *l, struct table *t);
 void loader_stats(struct loader *l, int force);
+
+/* metrics.c: the --metrics registry (a no-op without --metrics). */
+void loader_metrics_new(struct loader *l);
+/* Records a commit mark acknowledged: its version and freshness. */
+void loader_metrics_acked(struct loader *l, const struct commit_mark *cm);
+/* Writes the file (at each stats tick and at exit). */
+void loader_metrics_write(struct loader *l);
+void loader_metrics_free(struct loader *l);
 
 /* ddl.c */
 /* Runs one DDL statement (printed in --dry-run), retrying while ClickHouse

@@ -40,6 +40,9 @@ usage(FILE *f)
 	    "(_current)\n"
 	    "  -D, --dead-letter FILE   append rejected rows to FILE\n"
 	    "                           (CDC_CHLOAD_DEAD_LETTER)\n"
+	    "  -G, --metrics FILE       Prometheus metrics to FILE at each "
+	    "stats tick\n"
+	    "                           (CDC_CHLOAD_METRICS)\n"
 	    "  -x, --apply-drops        apply DROP TABLE of the source\n"
 	    "  -a, --ack PATH           write acknowledgements to PATH\n"
 	    "  -A, --ack-fd N           write acknowledgements to fd N\n"
@@ -50,6 +53,9 @@ usage(FILE *f)
 	    "  -r, --retry-time SEC     retry an unreachable server (60)\n"
 	    "  -t, --timeout SEC        per request (300)\n"
 	    "  -S, --server-version V   assume ClickHouse version V\n"
+	    "  -C, --cluster NAME       replicated tables, DDL ON CLUSTER NAME\n"
+	    "                           (CDC_CLICKHOUSE_CLUSTER); --url may\n"
+	    "                           then list replicas: URL,URL\n"
 	    "  -n, --dry-run            print DDL and rows, touch nothing\n"
 	    "  -s, --stats SEC          info line every SEC seconds (10; 0 off)\n"
 	    "  -L, --log-time           timestamps on stderr\n"
@@ -80,8 +86,10 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"ack-fd", required_argument, NULL, 'A'},
 	    {"batch-rows", required_argument, NULL, 'b'},
 	    {"batch-bytes", required_argument, NULL, 'B'},
+	    {"cluster", required_argument, NULL, 'C'},
 	    {"database", required_argument, NULL, 'd'},
 	    {"dead-letter", required_argument, NULL, 'D'},
+	    {"metrics", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"max-inflight", required_argument, NULL, 'j'},
 	    {"linger-ms", required_argument, NULL, 'l'},
@@ -117,7 +125,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	lo->stats_ms = 10000;
 	lo->view_suffix = "_current";
 	while ((c = getopt_long(argc, argv,
-		    "a:A:b:B:d:D:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
+		    "a:A:b:B:C:d:D:G:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -138,11 +146,17 @@ opts_parse(struct opts *o, int argc, char *argv[])
 				&lo->batch_bytes) == -1)
 				return -1;
 			break;
+		case 'C':
+			lo->cluster = optarg;
+			break;
 		case 'd':
 			lo->database = optarg;
 			break;
 		case 'D':
 			lo->dead_letter = optarg;
+			break;
+		case 'G':
+			lo->metrics = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -234,6 +248,27 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	return 0;
 }
 
+/* Each URL of --url (a list only with --cluster: replicas of one shard). */
+static int
+check_urls(const struct load_opts *lo, char *err, size_t errlen)
+{
+	char *urls[16];
+	size_t n = ch_split_urls(lo->url, urls, 16), i;
+	int rc = 0;
+
+	if (strchr(lo->url, ',') != NULL && lo->cluster == NULL)
+		rc = cdc_err(err, errlen, "invalid ClickHouse URL '%s': a list "
+		    "of replicas needs --cluster", lo->url);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && strncmp(urls[i], "http://", 7) != 0 &&
+		    strncmp(urls[i], "https://", 8) != 0)
+			rc = cdc_err(err, errlen, "invalid ClickHouse URL '%s': "
+			    "must start with http:// or https://", urls[i]);
+		free(urls[i]);
+	}
+	return rc;
+}
+
 static int
 opts_finish(struct opts *o, char *err, size_t errlen)
 {
@@ -244,8 +279,12 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 		lo->url = cdc_getenv("CDC_CLICKHOUSE_URL");
 	if (lo->user == NULL)
 		lo->user = cdc_getenv("CDC_CLICKHOUSE_USER");
+	if (lo->cluster == NULL)
+		lo->cluster = cdc_getenv("CDC_CLICKHOUSE_CLUSTER");
 	if (lo->dead_letter == NULL)
 		lo->dead_letter = cdc_getenv("CDC_CHLOAD_DEAD_LETTER");
+	if (lo->metrics == NULL)
+		lo->metrics = cdc_getenv("CDC_CHLOAD_METRICS");
 	if (o->password_file != NULL) {
 		o->password = cdc_read_secret(o->password_file, err, errlen);
 		if (o->password == NULL)
@@ -257,10 +296,8 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 	if (lo->url == NULL && !lo->dry_run)
 		return cdc_err(err, errlen, "no ClickHouse URL: use --url or "
 		    "CDC_CLICKHOUSE_URL");
-	if (lo->url != NULL && strncmp(lo->url, "http://", 7) != 0 &&
-	    strncmp(lo->url, "https://", 8) != 0)
-		return cdc_err(err, errlen, "invalid ClickHouse URL '%s': must "
-		    "start with http:// or https://", lo->url);
+	if (lo->url != NULL && check_urls(lo, err, errlen) == -1)
+		return -1;
 	if (lo->server_version != NULL &&
 	    ch_caps_from_version(&caps, lo->server_version) == -1)
 		return cdc_err(err, errlen, "invalid --server-version '%s': "

@@ -32,6 +32,7 @@ struct part {
 	int64_t next; /* offset after the last one emitted; -1: none */
 	int64_t eof;  /* offset of the last end-of-partition event; -1 */
 	int64_t end;  /* --exit-at-end: the end offset at assignment */
+	int64_t committed; /* last offset committed to the group; -1 */
 };
 
 struct state {
@@ -61,10 +62,11 @@ struct state {
 	/* the prefetch queue, for wake_fetcher() */
 	int64_t q_min_msgs, q_max_kb; /* librdkafka's bounds */
 	size_t q_peak;  /* the queue's length since the last wake, at most */
+	size_t q_len;   /* and at the last look, for the metrics */
 	int q_near;     /* it came near a bound */
 	int64_t woken_at;
 	uint64_t value_bytes; /* of the records consumed */
-	uint64_t n_in, n_commits, n_wakes;
+	uint64_t n_in, n_commits, n_wakes, n_commit_failures, n_tombstones;
 	int64_t stats_at;
 };
 
@@ -105,7 +107,7 @@ part_get(struct state *st, const char *topic, int32_t partition)
 	p->topic_len = strlen(topic);
 	p->ddl = strcmp(topic, st->o->ddl_topic) == 0;
 	p->partition = partition;
-	p->next = p->eof = p->end = -1;
+	p->next = p->eof = p->end = p->committed = -1;
 	return p;
 }
 
@@ -165,10 +167,12 @@ commit_position(struct state *st, const char *pos, int sync)
 	for (i = 0; i < list->cnt; i++) {
 		p = part_find(st, list->elems[i].topic,
 		    list->elems[i].partition);
-		if (p != NULL && p->assigned)
+		if (p != NULL && p->assigned) {
 			rd_kafka_topic_partition_list_add(mine,
 			    list->elems[i].topic, list->elems[i].partition)
 			    ->offset = list->elems[i].offset;
+			p->committed = list->elems[i].offset;
+		}
 	}
 	e = RD_KAFKA_RESP_ERR_NO_ERROR;
 	if (mine->cnt > 0)
@@ -178,6 +182,7 @@ commit_position(struct state *st, const char *pos, int sync)
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR &&
 	    e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
 		cdc_warn("cannot commit offsets: %s", rd_kafka_err2str(e));
+		st->n_commit_failures++;
 		return -1;
 	}
 	st->n_commits++;
@@ -302,7 +307,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			p = part_get(st, parts->elems[i].topic,
 			    parts->elems[i].partition);
 			p->assigned = 1;
-			p->next = p->eof = p->end = -1;
+			p->next = p->eof = p->end = p->committed = -1;
 			st->nassigned++;
 			if (st->o->exit_at_end &&
 			    rd_kafka_query_watermark_offsets(rk, p->topic,
@@ -617,6 +622,8 @@ on_message(struct state *st, const rd_kafka_message_t *m)
 	p->next = m->offset + 1;
 	st->pending++;
 	st->n_in++;
+	if (!p->ddl && m->payload == NULL)
+		st->n_tombstones++;
 	st->value_bytes += m->len;
 	return 0;
 }
@@ -659,11 +666,63 @@ kafka_gone(struct state *st)
 	return 1;
 }
 
+/* Hands the figures to the metrics file (metrics.c). The end offsets are
+ * librdkafka's cached high watermarks: no request to the broker. */
+static void
+metrics(struct state *st, int last)
+{
+	struct k2c_figures f;
+	const struct part *p;
+	int64_t lo, hi, at;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	f.changes = st->n_in;
+	f.tombstones = st->n_tombstones;
+	f.bytes = st->value_bytes;
+	f.commits = st->n_commits;
+	f.commit_failures = st->n_commit_failures;
+	f.marks = st->seq;
+	f.acked = st->acked;
+	f.partitions = (int64_t)st->nassigned;
+	f.unacked = st->unacked + st->pending;
+	f.version = st->version;
+	f.record_ts = (double)st->ts_ms / 1000;
+	f.queue = (int64_t)st->q_len;
+	if (st->rk != NULL) {
+		for (i = 0; i < st->nparts; i++) {
+			p = &st->parts[i];
+			if (!p->assigned || rd_kafka_get_watermark_offsets(
+			    st->rk, p->topic, p->partition, &lo, &hi) !=
+			    RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
+				continue;
+			/* At an end-of-partition event the consumer is at
+			 * the end, past any transaction markers. */
+			at = p->eof > p->next ? p->eof : p->next;
+			if (at >= 0 && hi > at)
+				f.lag += hi - at;
+			/* Committed up to what was consumed, and consumed
+			 * to the end: what is left are transaction markers,
+			 * not records. */
+			at = p->committed >= p->next && p->eof > p->committed ?
+			    p->eof : p->committed;
+			if (p->committed >= 0 && hi > at)
+				f.committed_lag += hi - at;
+		}
+	}
+	if (last)
+		k2c_metrics_stop(&f);
+	else
+		k2c_metrics_write(&f);
+}
+
 static void
 stats(struct state *st, int force)
 {
 	int64_t now = cdc_mono_ms();
 
+	if (k2c_metrics_due(now))
+		metrics(st, 0);
 	if (!force && now - st->stats_at < 30000)
 		return;
 	st->stats_at = now;
@@ -727,6 +786,7 @@ wake_fetcher(struct state *st, rd_kafka_queue_t *q, int64_t now)
 	size_t len = rd_kafka_queue_length(q), i;
 	int64_t bound;
 
+	st->q_len = len;
 	if (len > st->q_peak)
 		st->q_peak = len;
 	if (!st->q_near) {
@@ -872,6 +932,7 @@ drain(struct state *st)
 	    commit_position(st, st->acked_pos, 1) == -1 && rc == 0)
 		rc = EX_TEMPFAIL;
 	stats(st, 1);
+	metrics(st, 1);
 	return rc;
 }
 
@@ -889,6 +950,7 @@ k2c_run(const struct k2c_opts *o)
 	st.o = o;
 	st.ack_fd = -1;
 	st.stats_at = st.mark_at = cdc_mono_ms();
+	k2c_metrics_start(o->metrics);
 	cdc_buf_init(&st.pos);
 	cdc_buf_init(&st.fpos);
 	cur = &st;
@@ -987,6 +1049,7 @@ out:
 		cdc_debug("closed");
 		rd_kafka_destroy(st.rk);
 	}
+	k2c_metrics_stop(NULL);
 	k2c_schemas_free(st.schemas);
 	k2c_wire_free(st.wire);
 	cdc_ack_reader_free(st.ackr);

@@ -30,6 +30,7 @@ struct k2c_opts {
 	int64_t timeout_s;        /* retry budget */
 	int64_t schema_timeout_s; /* wait for an unknown schema */
 	const char *registry;     /* --schema-registry URL, or NULL */
+	const char *metrics;      /* --metrics FILE, or NULL */
 };
 
 /* Applies the -X properties and the settings every kafka2ch consumer
@@ -39,6 +40,22 @@ rd_kafka_conf_t *k2c_conf(const struct k2c_opts *o, char *err,
 
 /* Rebuilds the stream on stdout from Kafka. Returns an exit code. */
 int k2c_run(const struct k2c_opts *o);
+
+/* metrics.c: the figures --metrics writes (docs/metrics.md). */
+struct k2c_figures {
+	uint64_t changes, tombstones, bytes, commits, commit_failures;
+	int64_t marks, acked, partitions, unacked, queue, lag, committed_lag;
+	int64_t version;
+	double record_ts;
+};
+/* Starts the registry (path NULL: none; every call below is then a
+ * no-op). */
+void k2c_metrics_start(const char *path);
+/* Whether the file is due at monotonic time now. */
+int k2c_metrics_due(int64_t now);
+void k2c_metrics_write(const struct k2c_figures *f);
+/* Writes the last figures (unless f is NULL) and frees the registry. */
+void k2c_metrics_stop(const struct k2c_figures *f);
 
 struct k2c_schemas;
 

@@ -52,6 +52,9 @@ usage(FILE *f)
 	    "  -w, --timeout SECONDS       retry budget for Kafka and "
 	    "acknowledgements (60)\n"
 	    "  -u, --unbuffered            write every frame at once\n"
+	    "  -G, --metrics FILE          Prometheus metrics to FILE every "
+	    "5 s\n"
+	    "                              (CDC_KAFKA2CH_METRICS)\n"
 	    "  -q, --quiet  -v, --verbose  -T, --log-time\n"
 	    "  -h, --help   -V, --version\n"
 	    "Exit status: 0 done or stopped by a signal, 64 usage, 65 "
@@ -102,6 +105,7 @@ main(int argc, char *argv[])
 	    {"from-end", no_argument, NULL, 'E'},
 	    {"exit-at-end", no_argument, NULL, 'e'},
 	    {"group", required_argument, NULL, 'g'},
+	    {"metrics", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"mark-interval", required_argument, NULL, 'i'},
 	    {"mark-changes", required_argument, NULL, 'm'},
@@ -134,8 +138,9 @@ main(int argc, char *argv[])
 	o.schema_timeout_s = 30;
 	o.offset_reset = "earliest";
 	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));
-	while ((c = getopt_long(argc, argv, "A:a:Bb:D:Eeg:hi:m:p:qS:s:TU:uvVw:X:",
-		    longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv,
+		    "A:a:Bb:D:Eeg:G:hi:m:p:qS:s:TU:uvVw:X:", longopts,
+		    NULL)) != -1) {
 		switch (c) {
 		case 'A':
 			o.ack_path = optarg;
@@ -162,6 +167,9 @@ main(int argc, char *argv[])
 			break;
 		case 'g':
 			o.group = optarg;
+			break;
+		case 'G':
+			o.metrics = optarg;
 			break;
 		case 'h':
 			free(o.props);
@@ -250,6 +258,8 @@ main(int argc, char *argv[])
 		o.group = cdc_getenv("CDC_KAFKA2CH_GROUP");
 	if (o.prefix == NULL)
 		o.prefix = cdc_getenv("CDC_KAFKA2CH_PREFIX");
+	if (o.metrics == NULL)
+		o.metrics = cdc_getenv("CDC_KAFKA2CH_METRICS");
 	if (o.prefix == NULL)
 		o.prefix = "cdc";
 	if (o.timeout_s == -1) {

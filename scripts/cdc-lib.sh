@@ -41,3 +41,19 @@ cdc_last_ack() {
 	[ -s "$1" ] || return 0
 	tail -n 1 "$1" | sed -n 's/^ack [0-9][0-9]* //p'
 }
+
+# cdc_metrics TOOL...: with CDC_METRICS_DIR set, each TOOL writes its
+# Prometheus metrics to $CDC_METRICS_DIR/<pipeline>-<tool>.prom (for
+# node_exporter's textfile collector; docs/metrics.md), where the pipeline
+# is CDC_PIPELINE (default cdc), also the label of every sample. A
+# CDC_<TOOL>_METRICS already set wins.
+cdc_metrics() {
+	local t v
+	[ -n "${CDC_METRICS_DIR:-}" ] || return 0
+	mkdir -p "$CDC_METRICS_DIR"
+	export CDC_PIPELINE=${CDC_PIPELINE:-cdc}
+	for t in "$@"; do
+		v=CDC_$(echo "$t" | tr a-z A-Z)_METRICS
+		[ -n "${!v:-}" ] || export "$v=$CDC_METRICS_DIR/$CDC_PIPELINE-$t.prom"
+	done
+}
