@@ -4,9 +4,11 @@
 # start names $T on its command line or runs in a process group of its own.
 
 # crash_stack BASE: a private stack under $T/stack on ports BASE306 (MariaDB),
-# BASE092/BASE093 (Kafka), BASE123/BASE000/BASE009 (ClickHouse), BASE124
-# (clickhouse-current), BASE090 (registry); e.g. 33 or 43. Brings it up and
-# sets the environment of scripts/stack env, or fails the test.
+# (BASE+6)092/093 (Kafka), (BASE+5)123, (BASE+6)000, (BASE+6)009
+# (ClickHouse), (BASE+5)124 (clickhouse-current), (BASE+6)090 and 091
+# (registry); BASE 24 or 25 keeps them all below 32768 (lib.sh, Ports).
+# Brings it up and sets the environment of scripts/stack env, or fails the
+# test.
 crash_stack() {
 	local b=$1
 	export CDC_STACK_DIR=$T/stack CDC_STACK_MYSQL_PORT=${b}306 \

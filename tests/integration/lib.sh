@@ -3,6 +3,13 @@
 # Each check prints one line that tests/run counts:
 #   ok NAME | not ok NAME: WHY | skip NAME: WHY
 # A script that exits non-zero after its checks counts as one more failure.
+#
+# Ports: a test's private servers listen below 32768, outside Linux's
+# ephemeral range (32768-60999): a port that an outgoing connection of
+# another test holds at that moment cannot be bound (t5002's registry once
+# failed so). Taken: 23xxx/28xxx/29xxx (t0001, t2003), 24306 and 29123-30093
+# (t5001), 25306 and 30123-31095 (t5002), 26131-26181 (t4007), 27000-27124
+# (t4004).
 set -eu
 
 # A test that sets ENGINES (e.g. "18.16 current") before sourcing this file

@@ -10,14 +10,14 @@ ENGINES="18.16 current"
 need_stack
 N=200000
 if on current; then
-	SVC=clickhouse-current URL2=http://127.0.0.1:38124/
+	SVC=clickhouse-current URL2=http://127.0.0.1:27124/
 else
-	SVC=clickhouse URL2=http://127.0.0.1:38123/
+	SVC=clickhouse URL2=http://127.0.0.1:27123/
 fi
 st2() {
-	CDC_STACK_DIR=$T/stack CDC_STACK_TIMEOUT=120 CDC_STACK_CH_HTTP_PORT=38123 \
-	    CDC_STACK_CH_TCP_PORT=39000 CDC_STACK_CH_INTERSERVER_PORT=39009 \
-	    CDC_STACK_CH_CURRENT_PORT=38124 "$ROOT/scripts/stack" "$@"
+	CDC_STACK_DIR=$T/stack CDC_STACK_TIMEOUT=120 CDC_STACK_CH_HTTP_PORT=27123 \
+	    CDC_STACK_CH_TCP_PORT=27000 CDC_STACK_CH_INTERSERVER_PORT=27009 \
+	    CDC_STACK_CH_CURRENT_PORT=27124 "$ROOT/scripts/stack" "$@"
 }
 ref=t4_restart_ref_$$
 ch() { curl -sS --fail-with-body "$CDC_CLICKHOUSE_URL" --data-binary "$1"; }

@@ -16,10 +16,10 @@
 need_stack
 PY=/usr/bin/python3
 N=100000
-R=48130 # replica n: HTTP R+n, TCP R+10+n, interserver R+20+n
+R=26130 # replica n: HTTP R+n, TCP R+10+n, interserver R+20+n
 U1=http://127.0.0.1:$((R + 1))/ U2=http://127.0.0.1:$((R + 2))/
 st2() {
-	CDC_STACK_DIR=$T/stack CDC_STACK_TIMEOUT=120 CDC_STACK_ZK_PORT=42181 \
+	CDC_STACK_DIR=$T/stack CDC_STACK_TIMEOUT=120 CDC_STACK_ZK_PORT=26181 \
 	    CDC_STACK_CH_REPLICA_PORT=$R "$ROOT/scripts/stack" "$@"
 }
 db=t4_clu_$$ ref=t4_clu_ref_$$

@@ -24,7 +24,7 @@ CHAOS=${CDC_CRASH_SECONDS:-25}
 trap '[ -e "$T/stop" ] || touch "$T/stop"; pkill -KILL -f "$T/stop|$T/cdc-sink|t5-src-|t5-g-|--server-id 70[0-9][0-9]" 2>/dev/null;
 	[ -n "${CDC_TEST_KEEP:-}" ] && cp -r "$T"/*.log "$T"/*.out "$T"/stack/mariadb/binlog "$CDC_TEST_KEEP" 2>/dev/null;
 	"$ROOT/scripts/stack" down >/dev/null 2>&1; rm -rf "$T"' EXIT
-crash_stack 33
+crash_stack 24
 set +e # chaos: a kill that finds nothing, a stage that exits, are normal
 on current && export CDC_CLICKHOUSE_URL=$CDC_CLICKHOUSE_CURRENT_URL
 

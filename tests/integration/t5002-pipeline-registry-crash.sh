@@ -23,7 +23,7 @@ trap 'touch "$T/stop" "$T/stop-load"
 	[ -n "${CDC_TEST_KEEP:-}" ] && cp -r "$T"/*.log "$T"/*.out "$CDC_TEST_KEEP" 2>/dev/null
 	"$ROOT/scripts/stack" down >/dev/null 2>&1; rm -rf "$T"' EXIT
 groups=()
-crash_stack 43
+crash_stack 25
 . "$(dirname "$0")/kafka_lib.sh"
 need_confluent
 set +e # a stage that exits while the registry is away is normal
@@ -32,8 +32,8 @@ db=t52 topic=t52s.t52.orders
 export CDC_TOPIC_PREFIX=t52s
 
 crash_tables "$db"
-GATE_URL=http://127.0.0.1:49095
-setsid "$PY" "$ROOT/tests/integration/registry_gate.py" 49095 "$REG" \
+GATE_URL=http://127.0.0.1:31095
+setsid "$PY" "$ROOT/tests/integration/registry_gate.py" 31095 "$REG" \
 	'\"c2\"' "$T/gate" "$T/release" 2>"$T/gate.log" &
 groups+=($!)
 supervise source "$ROOT/scripts/cdc-source" --id t52-src \
