@@ -30,7 +30,8 @@ usage(FILE *f)
 	    "transactions\n"
 	    "  -R, --resume-position       print the last committed position "
 	    "of ID\n"
-	    "  -p, --prefix PREFIX         topic prefix (cdc)\n"
+	    "  -p, --prefix PREFIX         topic prefix (CDC_TOPIC_PREFIX, cdc);\n"
+	    "                              changes outside it are refused\n"
 	    "  -S, --schema-topic TOPIC    schema topic (PREFIX.schemas)\n"
 	    "  -U, --schema-registry URL   Confluent wire format, schemas in "
 	    "this registry\n"
@@ -259,7 +260,8 @@ main(int argc, char *argv[])
 	if (o.txn_id == NULL)
 		o.txn_id = cdc_getenv("CDC_AVRO2KAFKA_TRANSACTIONAL_ID");
 	if (o.prefix == NULL)
-		o.prefix = cdc_getenv("CDC_AVRO2KAFKA_PREFIX");
+		o.prefix = cdc_getenv_renamed("CDC_TOPIC_PREFIX",
+		    "CDC_AVRO2KAFKA_PREFIX");
 	if (o.metrics == NULL)
 		o.metrics = cdc_getenv("CDC_AVRO2KAFKA_METRICS");
 	if (o.prefix == NULL)

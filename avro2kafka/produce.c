@@ -42,6 +42,7 @@ struct state {
 	struct cdc_fpmap sent; /* schemas written to the schema topic */
 	struct a2k_wire *wire; /* --schema-registry, else NULL */
 	int reg_rc;            /* exit code of a registry refusal, or 0 */
+	int cfg_rc;            /* EX_CONFIG: a topic outside the prefix */
 	int64_t schema_pending;
 	/* at-least-once: a deque of epochs, the last one open */
 	struct epoch *ep;
@@ -409,6 +410,27 @@ framed(struct state *st, const struct cdc_frame *f, struct cdc_slice *k,
 	return rc == 0 ? 0 : -1;
 }
 
+/* One prefix names all of a pipeline's topics: a change topic that
+ * binlog2avro wrote under another --topic-prefix than ours would put the
+ * changes where kafka2ch -p never looks for them (and their schemas under
+ * names of the other prefix). Refused before the topic is made. */
+static int
+prefix_check(struct state *st, const struct cdc_frame *f, char *err,
+    size_t errlen)
+{
+	size_t n = strlen(st->o->prefix);
+
+	if (f->topic.len > n + 1 && memcmp(f->topic.p, st->o->prefix, n) == 0 &&
+	    f->topic.p[n] == '.')
+		return 0;
+	st->cfg_rc = EX_CONFIG;
+	return cdc_err(err, errlen,
+	    "change topic '%.*s' is not under the prefix '%s' (-p, "
+	    "CDC_TOPIC_PREFIX): binlog2avro --topic-prefix and avro2kafka -p "
+	    "must be the same",
+	    (int)f->topic.len, (const char *)f->topic.p, st->o->prefix);
+}
+
 static int
 on_change(struct state *st, const struct cdc_frame *f, char *err,
     size_t errlen)
@@ -424,6 +446,8 @@ on_change(struct state *st, const struct cdc_frame *f, char *err,
 		return 0;
 	if (st->schema_pending > 0 && schemas_settle(st) == -1)
 		return cdc_err(err, errlen, "stopped");
+	if (prefix_check(st, f, err, errlen) == -1)
+		return -1;
 	rkt = topic_get(st, (const char *)f->topic.p, f->topic.len,
 	    st->o->partitions, err, errlen);
 	if (rkt == NULL)
@@ -956,6 +980,8 @@ a2k_run(const struct a2k_opts *o)
 	rc = finish(&st, how);
 	if (st.reg_rc != 0)
 		rc = st.reg_rc;
+	if (st.cfg_rc != 0)
+		rc = st.cfg_rc;
 	metrics(&st, 1);
 	cdc_info("in=%" PRIu64 " out=%" PRIu64 " txns=%" PRIu64
 		 " acks=%" PRIu64 " registered=%" PRIu64,

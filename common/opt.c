@@ -47,6 +47,16 @@ cdc_getenv(const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+const char *
+cdc_getenv_renamed(const char *name, const char *old)
+{
+	const char *v = cdc_getenv(name);
+
+	if (v == NULL && (v = cdc_getenv(old)) != NULL)
+		cdc_warn("%s is deprecated: use %s", old, name);
+	return v;
+}
+
 char *
 cdc_read_secret(const char *path, char *err, size_t errlen)
 {

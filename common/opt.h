@@ -17,6 +17,10 @@ int cdc_opt_int(const char *name, const char *s, int64_t min, int64_t max,
 /* getenv() that treats an empty variable as unset. */
 const char *cdc_getenv(const char *name);
 
+/* cdc_getenv(name), else the variable's former name old, with a warning
+ * that old is deprecated (old names work for one release). */
+const char *cdc_getenv_renamed(const char *name, const char *old);
+
 /* Reads a secret from a file: the first line, without its newline. Returns a
  * string the caller frees, or NULL with a message in err. */
 char *cdc_read_secret(const char *path, char *err, size_t errlen);

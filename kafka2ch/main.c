@@ -30,7 +30,8 @@ usage(FILE *f)
 	    "(CDC_KAFKA2CH_GROUP)\n"
 	    "  -X, --property KEY=VALUE    librdkafka property; -X list "
 	    "lists them\n"
-	    "  -p, --prefix PREFIX         topic prefix (cdc): default topics\n"
+	    "  -p, --prefix PREFIX         topic prefix (CDC_TOPIC_PREFIX, cdc):\n"
+	    "                              default topics\n"
 	    "                              ^PREFIX.DB.TABLE and PREFIX.ddl\n"
 	    "  -S, --schema-topic TOPIC    schema topic (PREFIX.schemas)\n"
 	    "  -D, --ddl-topic TOPIC       DDL statement topic (PREFIX.ddl)\n"
@@ -257,7 +258,8 @@ main(int argc, char *argv[])
 	if (o.group == NULL)
 		o.group = cdc_getenv("CDC_KAFKA2CH_GROUP");
 	if (o.prefix == NULL)
-		o.prefix = cdc_getenv("CDC_KAFKA2CH_PREFIX");
+		o.prefix = cdc_getenv_renamed("CDC_TOPIC_PREFIX",
+		    "CDC_KAFKA2CH_PREFIX");
 	if (o.metrics == NULL)
 		o.metrics = cdc_getenv("CDC_KAFKA2CH_METRICS");
 	if (o.prefix == NULL)

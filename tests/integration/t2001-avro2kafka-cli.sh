@@ -105,3 +105,27 @@ wait "$pid" || rc=$?
 check_eq "SIGTERM exits 0" "$rc" 0
 check "SIGTERM committed a position" test -n \
     "$("$A2K" -q -p "$PFX" -t "$PFX-tx2" -R)"
+
+# One prefix for all of a pipeline's topics: a stream that binlog2avro wrote
+# under another prefix is refused (78) before any of its topics is made.
+p4=${PFX}_pf
+"$GEN" -n 50 -p "$p4" >"$T/in4.avro"
+rc=0
+"$A2K" -p "${p4}x" <"$T/in4.avro" 2>"$T/pf.err" || rc=$?
+check_eq "a change topic outside -p exits 78" "$rc" 78
+check "and names the topic and the prefix" grep -q \
+    "change topic '$p4\.[^']*' is not under the prefix '${p4}x'" "$T/pf.err"
+check "no change topic of the other prefix was made" sh -c \
+    '! kcat -b "$1" -L -q 2>/dev/null | grep -q "topic \"$2\."' \
+    sh "$CDC_KAFKA_BROKERS" "$p4"
+rc=0
+CDC_TOPIC_PREFIX=$p4 "$A2K" -q <"$T/in4.avro" 2>"$T/pf2.err" || rc=$?
+check_eq "CDC_TOPIC_PREFIX names the prefix (exit 0)" "$rc" 0
+check "and its schema topic" sh -c \
+    'kcat -b "$1" -L -t "$2.schemas" -q 2>/dev/null | grep -q "topic \"$2.schemas\""' \
+    sh "$CDC_KAFKA_BROKERS" "$p4"
+rc=0
+CDC_AVRO2KAFKA_PREFIX=$p4 "$A2K" <"$T/in4.avro" 2>"$T/pf3.err" || rc=$?
+check_eq "the former CDC_AVRO2KAFKA_PREFIX still works" "$rc" 0
+check "with a deprecation warning" grep -q \
+    'CDC_AVRO2KAFKA_PREFIX is deprecated: use CDC_TOPIC_PREFIX' "$T/pf3.err"

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 need_stack
 
-db=t0001_mariadb_$$
+db=t0005_mariadb_$$
 marker="marker-$db-é"
 my() {
 	MYSQL_PWD=$CDC_MYSQL_PASSWORD mariadb --no-defaults -N -B \

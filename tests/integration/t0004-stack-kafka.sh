@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 need_stack
 
-topic=t0001-kafka-$$-$RANDOM
+topic=t0004-kafka-$$-$RANDOM
 msg="hello $topic"
 
 check "metadata lists broker 1" sh -c \
