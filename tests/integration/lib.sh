@@ -7,7 +7,7 @@
 # Ports: a test's private servers listen below 32768, outside Linux's
 # ephemeral range (32768-60999): a port that an outgoing connection of
 # another test holds at that moment cannot be bound (t5002's registry once
-# failed so). Taken: 23xxx/28xxx/29xxx (t0001, t2003), 24306 and 29123-30093
+# failed so). Taken: 23xxx/28xxx/29xxx (t0006, t2003), 24306 and 29123-30093
 # (t5001), 25306 and 30123-31095 (t5002), 26131-26181 (t4007), 27000-27124
 # (t4004).
 set -eu

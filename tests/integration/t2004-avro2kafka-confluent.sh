@@ -30,10 +30,10 @@ INSERT INTO $db.t VALUES (4, 'four', 4, 44);
 UPDATE $db.t SET extra = 1 WHERE id = 1;
 DELETE FROM $db.t WHERE id = 4;
 SQL
-"$BIN/binlog2avro" -q -i 4711 --include "$db.*" --start "$start" \
+"$BIN/binlog2avro" -q -i 4711 -p "$PFX" --include "$db.*" --start "$start" \
     -e >"$T/in.avro" 2>"$T/b2a.err" ||
     { t_fail binlog2avro "$(head -c 300 "$T/b2a.err")"; exit 1; }
-topic=cdc.$db.t
+topic=$PFX.$db.t
 
 rc=0
 "$A2K" -p "$PFX" -U "$REG" <"$T/in.avro" 2>"$T/a2k.err" || rc=$?
@@ -94,10 +94,10 @@ sql -e "DROP DATABASE $db"
 
 # ---- 2. scripts/cdc-source --schema-registry, every type -----------------
 db2=${PFX}_types
-topic2=cdc.$db2.t_edge
+topic2=$PFX.$db2.t_edge
 export CDC_BIN=$BIN
 setsid "$ROOT/scripts/cdc-source" --id "$PFX-src" --schema-registry "$REG" \
-    -- --server-id 4712 --include "$db2.*" --avro2kafka -p "$PFX" -w 20 \
+    -- --server-id 4712 -p "$PFX" --include "$db2.*" --avro2kafka -p "$PFX" -w 20 \
     >/dev/null 2>"$T/src.err" &
 src=$!
 trap 'kill -TERM -- -$src 2>/dev/null; sql -e "DROP DATABASE IF EXISTS $db2" 2>/dev/null; rm -rf "$T"' EXIT
@@ -121,7 +121,7 @@ INSERT INTO t_edge (id, vc, extra) VALUES (6, 'six', 'x');
 UPDATE t_edge SET extra = 'one' WHERE id = 1;
 DELETE FROM t_edge WHERE id = 5;
 SQL
-"$BIN/binlog2avro" -q -i 4713 --include "$db2.*" --start "$start" \
+"$BIN/binlog2avro" -q -i 4713 -p "$PFX" --include "$db2.*" --start "$start" \
     -e >"$T/in2.avro" 2>"$T/b2a2.err" ||
     { t_fail binlog2avro "$(head -c 300 "$T/b2a2.err")"; exit 1; }
 changes "$T/in2.avro" >"$T/sc2.json"

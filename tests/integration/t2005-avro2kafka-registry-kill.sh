@@ -53,7 +53,7 @@ check "every change exactly once, in order per key" \
 
 # 3. An unreachable registry: exit 69 within the budget, nothing produced.
 rc=0
-"$A2K" -q -p "${PFX}_x" -U http://127.0.0.1:1/ -w 2 <"$T/in.avro" \
+"$A2K" -q -p "$PFX" -U http://127.0.0.1:1/ -w 2 <"$T/in.avro" \
     2>"$T/a3.err" || rc=$?
 check_eq "unreachable registry: exit 69" "$rc" 69
 check "one line naming the registry" sh -c \

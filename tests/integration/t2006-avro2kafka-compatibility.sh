@@ -25,7 +25,7 @@ case_() {
 	    INSERT INTO $name (id) VALUES (1);
 	    ALTER TABLE $name $alter;
 	    INSERT INTO $name (id) VALUES (2);"
-	"$BIN/binlog2avro" -q -i 4714 --include "$db.$name" --start "$start" \
+	"$BIN/binlog2avro" -q -i 4714 -p "$PFX" --include "$db.$name" --start "$start" \
 	    -e >"$T/$name.avro" 2>"$T/$name.b2a" ||
 	    { t_fail "$name" "binlog2avro: $(head -c 300 "$T/$name.b2a")"; return; }
 	"$A2K" -q -p "$PFX" -U "$REG" -w 10 <"$T/$name.avro" \
@@ -34,11 +34,11 @@ case_() {
 	    "$rc" "$want"
 	if [ "$want" = 65 ]; then
 		check "$name: names the subject and the registry's message" \
-		    grep -q "cdc.$db.$name-value.*ncompatible" "$T/$name.err"
+		    grep -q "$PFX.$db.$name-value.*ncompatible" "$T/$name.err"
 		# (A new group can take longer to join than the reader waits.)
 		for try in 1 2 3 4 5; do
 			timeout 120 "$PY" "$ROOT/tests/integration/confluent_read.py" \
-			    "$CDC_KAFKA_BROKERS" "$REG" "cdc.$db.$name" \
+			    "$CDC_KAFKA_BROKERS" "$REG" "$PFX.$db.$name" \
 			    "$PFX-$name-$try" >"$T/$name.json" 2>"$T/$name.py" || true
 			[ -s "$T/$name.json" ] && break
 		done
