@@ -30,7 +30,7 @@ usage(FILE *f)
 	    "transactions\n"
 	    "  -R, --resume-position       print the last committed position "
 	    "of ID\n"
-	    "  -p, --prefix PREFIX         topic prefix (CDC_TOPIC_PREFIX, cdc);\n"
+	    "  -p, --topic-prefix PREFIX   topic prefix (CDC_TOPIC_PREFIX, cdc);\n"
 	    "                              changes outside it are refused\n"
 	    "  -S, --schema-topic TOPIC    schema topic (PREFIX.schemas)\n"
 	    "  -U, --schema-registry URL   Confluent wire format, schemas in "
@@ -87,6 +87,7 @@ main(int argc, char *argv[])
 	    {"offsets-topic", required_argument, NULL, 'O'},
 	    {"partitions", required_argument, NULL, 'P'},
 	    {"prefix", required_argument, NULL, 'p'},
+	    {"topic-prefix", required_argument, NULL, 'p'},
 	    {"queue-kbytes", required_argument, NULL, 'Q'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"resume-position", no_argument, NULL, 'R'},

@@ -77,10 +77,12 @@ main(int argc, char *argv[])
 
 	cdc_init(argv[0]);
 	cdc_signals_install();
-	if (b2a_opts_parse(&o, argc, argv) == -1) {
-		fprintf(stderr, "try 'binlog2avro --help'\n");
+	rc = b2a_opts_parse(&o, argc, argv);
+	if (rc != 0) {
+		if (rc == -1)
+			fprintf(stderr, "try 'binlog2avro --help'\n");
 		b2a_opts_free(&o);
-		return EX_USAGE;
+		return rc == 1 ? cdc_stdout_close(0) : EX_USAGE;
 	}
 	rc = b2a_opts_finish(&o);
 	if (rc != 0) {

@@ -62,7 +62,7 @@ usage(FILE *f)
 	    "Files and common options:\n"
 	    "  -I, --include PATTERN       only tables whose db.table matches "
 	    "(glob; repeat)\n"
-	    "  -X, --exclude PATTERN       not the tables that match (repeat)\n"
+	    "  -x, --exclude PATTERN       not the tables that match (repeat)\n"
 	    "  --exclude-column PATTERN    leave out the columns whose "
 	    "db.table.column\n"
 	    "                              matches (glob; repeat; not key "
@@ -98,7 +98,7 @@ usage(FILE *f)
 	    "  -G, --metrics FILE          Prometheus metrics to FILE every "
 	    "5 s\n"
 	    "                              (CDC_BINLOG2AVRO_METRICS)\n"
-	    "  -q, --quiet / -v, --verbose / --log-time\n"
+	    "  -q, --quiet / -v, --verbose / -T, --log-time\n"
 	    "  -h, --help / -V, --version\n"
 	    "Exit status: 0 done (or stopped by a signal), 1 server error, "
 	    "64 usage, 65 corrupt\nbinlog, 66 no such file, 69 server "
@@ -191,7 +191,7 @@ static const struct option longopts[] = {
     {"force", no_argument, NULL, 'f'},
     {"metrics", required_argument, NULL, 'G'},
     {"heartbeat", required_argument, NULL, 'b'},
-    {"exclude", required_argument, NULL, 'X'},
+    {"exclude", required_argument, NULL, 'x'},
     {"help", no_argument, NULL, 'h'},
     {"host", required_argument, NULL, 'H'},
     {"include", required_argument, NULL, 'I'},
@@ -216,6 +216,7 @@ static const struct option longopts[] = {
     {"tls-ca", required_argument, NULL, 'C'},
     {"tls-verify", no_argument, NULL, 'Y'},
     {"topic-prefix", required_argument, NULL, 'p'},
+    {"prefix", required_argument, NULL, 'p'},
     {"unbuffered", no_argument, NULL, 'u'},
     {"user", required_argument, NULL, 'U'},
     {"verbose", no_argument, NULL, 'v'},
@@ -361,7 +362,10 @@ filter_option(struct opts *o, int c, char *arg)
 	case 'I':
 		add_pattern(&o->b.include, &o->b.ninclude, arg);
 		return 0;
-	case 'X':
+	case 'X': /* -X is librdkafka's in the pipeline's Kafka tools */
+		cdc_opt_deprecated("-X", "-x (--exclude)");
+		/* FALLTHROUGH */
+	case 'x':
 		add_pattern(&o->b.exclude, &o->b.nexclude, arg);
 		return 0;
 	case OPT_DROP_COL:
@@ -383,15 +387,18 @@ filter_option(struct opts *o, int c, char *arg)
 	return 1;
 }
 
+/* -h and -V: printed, main() exits 0 (no exit() below main()). */
+#define OPT_DONE 2
+
 /* Where the files start and stop, and the output; returns as
- * live_option() does. -h and -V print and exit. */
+ * live_option() does, or OPT_DONE after -h and -V. */
 static int
 output_option(struct opts *o, int c, char *arg)
 {
 	switch (c) {
 	case 'h':
 		usage(stdout);
-		exit(cdc_stdout_close(0));
+		return OPT_DONE;
 	case 'j':
 		return cdc_opt_int("--start-position", arg, 4, INT64_MAX,
 		    &o->b.start_position);
@@ -416,7 +423,7 @@ output_option(struct opts *o, int c, char *arg)
 		       "Connector/C %s, avro-c, zlib %s, zstd %s)\n",
 		    CDC_VERSION, CDC_STREAM_FORMAT, mysql_get_client_info(),
 		    zlibVersion(), ZSTD_versionString());
-		exit(cdc_stdout_close(0));
+		return OPT_DONE;
 	case 'Z':
 		if (cdc_codec_parse(arg, strlen(arg), &o->codec) == -1) {
 			cdc_error("invalid --codec '%s': must be null, "
@@ -462,7 +469,7 @@ b2a_opts_parse(struct opts *o, int argc, char *argv[])
 
 	set_defaults(o);
 	while ((c = getopt_long(argc, argv,
-		    "a:b:B:C:efG:hH:i:I:j:k:K:LnNP:p:qr:s:S:t:TuU:vVW:X:YZ:",
+		    "a:b:B:C:efG:hH:i:I:j:k:K:LnNP:p:qr:s:S:t:TuU:vVW:x:X:YZ:",
 		    longopts, NULL)) != -1) {
 		rc = simple_option(o, c, optarg);
 		if (rc == 1)
@@ -471,6 +478,8 @@ b2a_opts_parse(struct opts *o, int argc, char *argv[])
 			rc = filter_option(o, c, optarg);
 		if (rc == 1)
 			rc = output_option(o, c, optarg);
+		if (rc == OPT_DONE)
+			return 1;
 		if (rc != 0)
 			return -1; /* explained, or getopt's '?' */
 	}

@@ -22,8 +22,8 @@ struct opts {
 	int nfiles;
 };
 
-/* Parses argv into o (which it clears first). Returns 0, or -1 after
- * saying what is wrong on stderr (exit 64). -h and -V print and exit 0. */
+/* Parses argv into o (which it clears first). Returns 0; 1 after -h or -V
+ * printed (exit 0); or -1 after saying what is wrong on stderr (exit 64). */
 int b2a_opts_parse(struct opts *o, int argc, char *argv[]);
 /* Live mode's settings from the environment, the salt and the password;
  * returns an exit code on failure, 0 on success. */

@@ -32,7 +32,7 @@ usage(FILE *f)
 	    "Loads a change stream into ClickHouse.\n"
 	    "  -u, --url URL            ClickHouse HTTP URL (CDC_CLICKHOUSE_URL)\n"
 	    "  -U, --user NAME          user (CDC_CLICKHOUSE_USER)\n"
-	    "  -P, --password-file F    password from F's first line\n"
+	    "  -W, --password-file F    password from F's first line\n"
 	    "                           (else CDC_CLICKHOUSE_PASSWORD)\n"
 	    "  -d, --database NAME      all tables into NAME as 'db.table'\n"
 	    "  -p, --db-prefix P        database P<db> for MySQL database db\n"
@@ -44,8 +44,8 @@ usage(FILE *f)
 	    "stats tick\n"
 	    "                           (CDC_CHLOAD_METRICS)\n"
 	    "  -x, --apply-drops        apply DROP TABLE of the source\n"
-	    "  -a, --ack PATH           write acknowledgements to PATH\n"
-	    "  -A, --ack-fd N           write acknowledgements to fd N\n"
+	    "  -A, --ack PATH           write acknowledgements to PATH\n"
+	    "  -a, --ack-fd N           write acknowledgements to fd N\n"
 	    "  -b, --batch-rows N       rows per INSERT at most (100000)\n"
 	    "  -B, --batch-bytes N      bytes per INSERT at most (8388608)\n"
 	    "  -l, --linger-ms N        longest wait before a flush (200)\n"
@@ -58,14 +58,16 @@ usage(FILE *f)
 	    "                           then list replicas: URL,URL\n"
 	    "  -n, --dry-run            print DDL and rows, touch nothing\n"
 	    "  -s, --stats SEC          info line every SEC seconds (10; 0 off)\n"
-	    "  -L, --log-time           timestamps on stderr\n"
+	    "  -T, --log-time           timestamps on stderr\n"
 	    "  -q, --quiet              errors only\n"
 	    "  -v, --verbose            debug messages (twice: libraries)\n"
 	    "  -h, --help               this help\n"
 	    "  -V, --version            versions\n"
 	    "Exit status: 0 done, 1 failure, 64 usage, 65 bad input, 69\n"
 	    "ClickHouse unreachable, 74 I/O error, 75 stopped with work in\n"
-	    "flight, 78 bad configuration.\n");
+	    "flight, 78 bad configuration.\n"
+	    "Deprecated (docs/options.md): -L (-T), -P (-W), -a PATH (-A),\n"
+	    "-A N (-a).\n");
 }
 
 static int
@@ -78,12 +80,42 @@ num(const char *name, const char *s, int64_t min, int64_t max, int64_t *out)
 	return 0;
 }
 
+enum { OPT_ACK = 256, OPT_ACK_FD };
+
+/* -A PATH and -a N, as in the Kafka tools; before, chload had them the
+ * other way round, so a short spelling whose argument fits only the old
+ * meaning keeps it, with a warning. */
+static int
+ack_option(struct opts *o, int c, const char *arg)
+{
+	int digits = arg[0] != '\0' && strspn(arg, "0123456789") == strlen(arg);
+	int64_t v;
+
+	if (c == 'a' && !digits) {
+		cdc_opt_deprecated("-a PATH", "-A PATH (--ack)");
+		c = OPT_ACK;
+	} else if (c == 'A' && digits && access(arg, F_OK) != 0) {
+		cdc_opt_deprecated("-A N", "-a N (--ack-fd)");
+		c = OPT_ACK_FD;
+	}
+	if (c == 'A' || c == OPT_ACK) {
+		o->ack_path = arg;
+		return 0;
+	}
+	if (num("--ack-fd", arg, 0, 65535, &v) == -1)
+		return -1;
+	o->lo.ack_fd = (int)v;
+	return 0;
+}
+
+/* Returns 0, 1 when --help or --version printed what they print (exit 0),
+ * or -1 after saying what is wrong. */
 static int
 opts_parse(struct opts *o, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-	    {"ack", required_argument, NULL, 'a'},
-	    {"ack-fd", required_argument, NULL, 'A'},
+	    {"ack", required_argument, NULL, OPT_ACK},
+	    {"ack-fd", required_argument, NULL, OPT_ACK_FD},
 	    {"batch-rows", required_argument, NULL, 'b'},
 	    {"batch-bytes", required_argument, NULL, 'B'},
 	    {"cluster", required_argument, NULL, 'C'},
@@ -93,10 +125,10 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	    {"help", no_argument, NULL, 'h'},
 	    {"max-inflight", required_argument, NULL, 'j'},
 	    {"linger-ms", required_argument, NULL, 'l'},
-	    {"log-time", no_argument, NULL, 'L'},
+	    {"log-time", no_argument, NULL, 'T'},
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"db-prefix", required_argument, NULL, 'p'},
-	    {"password-file", required_argument, NULL, 'P'},
+	    {"password-file", required_argument, NULL, 'W'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"retry-time", required_argument, NULL, 'r'},
 	    {"stats", required_argument, NULL, 's'},
@@ -125,16 +157,15 @@ opts_parse(struct opts *o, int argc, char *argv[])
 	lo->stats_ms = 10000;
 	lo->view_suffix = "_current";
 	while ((c = getopt_long(argc, argv,
-		    "a:A:b:B:C:d:D:G:hj:l:Lnp:P:qr:s:S:t:u:U:vVw:x", longopts,
+		    "a:A:b:B:C:d:D:G:hj:l:Lnp:P:qr:s:S:t:Tu:U:vVw:W:x", longopts,
 		    NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			o->ack_path = optarg;
-			break;
 		case 'A':
-			if (num("--ack-fd", optarg, 0, 65535, &v) == -1)
+		case OPT_ACK:
+		case OPT_ACK_FD:
+			if (ack_option(o, c, optarg) == -1)
 				return -1;
-			lo->ack_fd = (int)v;
 			break;
 		case 'b':
 			if (num("--batch-rows", optarg, 1, 1000000,
@@ -160,7 +191,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
-			exit(cdc_stdout_close(0));
+			return 1;
 		case 'j':
 			if (num("--max-inflight", optarg, 1, 64,
 				&lo->max_inflight) == -1)
@@ -172,6 +203,9 @@ opts_parse(struct opts *o, int argc, char *argv[])
 				return -1;
 			break;
 		case 'L':
+			cdc_opt_deprecated("-L", "-T (--log-time)");
+			/* FALLTHROUGH */
+		case 'T':
 			cdc_log_time = 1;
 			break;
 		case 'n':
@@ -181,6 +215,9 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			lo->db_prefix = optarg;
 			break;
 		case 'P':
+			cdc_opt_deprecated("-P", "-W (--password-file)");
+			/* FALLTHROUGH */
+		case 'W':
 			o->password_file = optarg;
 			break;
 		case 'q':
@@ -218,7 +255,7 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			printf("chload %s (stream format %s, %s, jansson %s)\n",
 			    CDC_VERSION, CDC_STREAM_FORMAT, ch_curl_version(),
 			    JANSSON_VERSION);
-			exit(cdc_stdout_close(0));
+			return 1;
 		case 'w':
 			lo->view_suffix = optarg;
 			break;
@@ -409,8 +446,9 @@ main(int argc, char *argv[])
 
 	cdc_init(argv[0]);
 	cdc_signals_install();
-	if (opts_parse(&o, argc, argv) == -1)
-		return EX_USAGE;
+	rc = opts_parse(&o, argc, argv);
+	if (rc != 0)
+		return rc == 1 ? cdc_stdout_close(0) : EX_USAGE;
 	if (opts_finish(&o, err, sizeof(err)) == -1) {
 		cdc_error("%s", err);
 		free(o.password);

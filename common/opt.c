@@ -57,6 +57,12 @@ cdc_getenv_renamed(const char *name, const char *old)
 	return v;
 }
 
+void
+cdc_opt_deprecated(const char *old, const char *now)
+{
+	cdc_warn("%s is deprecated: use %s", old, now);
+}
+
 char *
 cdc_read_secret(const char *path, char *err, size_t errlen)
 {

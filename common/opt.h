@@ -21,6 +21,10 @@ const char *cdc_getenv(const char *name);
  * that old is deprecated (old names work for one release). */
 const char *cdc_getenv_renamed(const char *name, const char *old);
 
+/* Warns that the spelling old of an option is deprecated in favour of now
+ * (old spellings work for one release; docs/options.md). */
+void cdc_opt_deprecated(const char *old, const char *now);
+
 /* Reads a secret from a file: the first line, without its newline. Returns a
  * string the caller frees, or NULL with a message in err. */
 char *cdc_read_secret(const char *path, char *err, size_t errlen);

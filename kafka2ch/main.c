@@ -30,7 +30,7 @@ usage(FILE *f)
 	    "(CDC_KAFKA2CH_GROUP)\n"
 	    "  -X, --property KEY=VALUE    librdkafka property; -X list "
 	    "lists them\n"
-	    "  -p, --prefix PREFIX         topic prefix (CDC_TOPIC_PREFIX, cdc):\n"
+	    "  -p, --topic-prefix PREFIX   topic prefix (CDC_TOPIC_PREFIX, cdc):\n"
 	    "                              default topics\n"
 	    "                              ^PREFIX.DB.TABLE and PREFIX.ddl\n"
 	    "  -S, --schema-topic TOPIC    schema topic (PREFIX.schemas)\n"
@@ -111,6 +111,7 @@ main(int argc, char *argv[])
 	    {"mark-interval", required_argument, NULL, 'i'},
 	    {"mark-changes", required_argument, NULL, 'm'},
 	    {"prefix", required_argument, NULL, 'p'},
+	    {"topic-prefix", required_argument, NULL, 'p'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"schema-topic", required_argument, NULL, 'S'},
 	    {"schema-timeout", required_argument, NULL, 's'},

@@ -248,3 +248,17 @@ dt "--start-datetime at the second transaction" "c2 c3 u1" "--start-datetime=$(a
 dt "--start-datetime a second after it" "u1" "--start-datetime=$(at $((base + 201)))"
 dt "--stop-datetime at the second transaction" "c1" "--stop-datetime=$(at $((base + 200)))"
 dt "--stop-datetime a second after it" "c1 c2 c3" "--stop-datetime=$(at $((base + 201)))"
+
+# -x/--exclude (docs/options.md); -X, its old spelling, warns and still
+# excludes. -T stamps the log lines.
+topics() { "$BIN/streamcat" "$1" | grep -o '"topic":"[^"]*"' | sort -u | tr '\n' ' '; }
+run "$B2A" -q "$L/mariadb-bin.000003"
+check_eq "both tables without a filter" "$(topics "$T/out")" \
+    '"topic":"cdc.fx.t_comp" "topic":"cdc.fx.t_types" '
+run "$B2A" -q -x 'fx.t_comp' "$L/mariadb-bin.000003"
+check_eq "-x leaves the table out" "$(topics "$T/out")" '"topic":"cdc.fx.t_types" '
+run "$B2A" -X 'fx.t_comp' "$L/mariadb-bin.000003"
+check_eq "-X, deprecated, still leaves it out" "$(topics "$T/out")" '"topic":"cdc.fx.t_types" '
+check "-X warns" grep -q -- '-X is deprecated: use -x (--exclude)' "$T/err"
+run "$B2A" -T -x 'fx.*' "$L/mariadb-bin.000003"
+check "-T stamps the log lines" grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z binlog2avro: ' "$T/err"

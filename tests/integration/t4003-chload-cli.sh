@@ -10,7 +10,7 @@ need_stack
 PY=/usr/bin/python3
 db=t4_cli_$$
 ch() { curl -sS --fail-with-body "$CDC_CLICKHOUSE_URL" --data-binary "$1"; }
-trap 'ch "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$T"' EXIT
+trap 'ch "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; ch "DROP DATABASE IF EXISTS x_$db" >/dev/null 2>&1; rm -rf "$T"' EXIT
 CL=$BIN/chload
 
 check_rc "--help exits 0" 0 "$CL" --help
@@ -146,3 +146,26 @@ if on current; then
 else
 	t_skip "async_insert=0 on the wire" "18.16 has no async_insert setting; chload sends it to 21.11 and later"
 fi
+
+# The spellings of docs/options.md: -A PATH and -a N as in the Kafka tools,
+# -W, -T; the old -a PATH, -P and -L still work and warn.
+ack1="ack 1 binlog:mysql-bin.000001:1100"
+rc=0
+"$CL" -p x_ -A "$T/ackA" <"$T/rows.avro" 2>/dev/null || rc=$?
+check_eq "-A PATH acknowledges on the fifo or file" "$(cat "$T/ackA")" "$ack1"
+rc=0
+"$CL" -p x_ -a 3 <"$T/rows.avro" 3>"$T/ackfd" 2>/dev/null || rc=$?
+check_eq "-a N acknowledges on fd N" "$(cat "$T/ackfd")" "$ack1"
+rc=0
+"$CL" -p x_ -a "$T/ackold" <"$T/rows.avro" 2>"$T/errold" || rc=$?
+check_eq "-a PATH, deprecated, still writes PATH" "$(cat "$T/ackold")" "$ack1"
+check "-a PATH warns" grep -q -- '-a PATH is deprecated: use -A PATH (--ack)' "$T/errold"
+check_rc "-W with a missing file exits 78" 78 "$CL" -W "$T/nope" </dev/null
+check_rc "-P, deprecated, too" 78 "$CL" -P "$T/nope" </dev/null
+cp "$T/check.out" "$T/errP"
+check "-P warns" grep -q -- '-P is deprecated: use -W (--password-file)' "$T/errP"
+"$CL" -T -p x_ <"$T/rows.avro" 2>"$T/errT" || true
+check "-T stamps the log lines" grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z chload: ' "$T/errT"
+"$CL" -L -p x_ <"$T/rows.avro" 2>"$T/errL" || true
+check "-L, deprecated, too" grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z chload: ' "$T/errL"
+check "-L warns" grep -q -- '-L is deprecated: use -T (--log-time)' "$T/errL"

@@ -46,7 +46,7 @@ $PY "$ROOT/tests/integration/b2a_diff.py" sql "$SEED" "$DB" "$NOPS" full |
 check "workload of seed $SEED, every column type" sql -e "source $T/workload.sql"
 stop=$(dbz_stop_row)
 
-"$BIN/binlog2avro" --start "$START" --stop-at-end -I "$DB.*" -X "$DB.$DBZ_STOP_TABLE" \
+"$BIN/binlog2avro" --start "$START" --stop-at-end -I "$DB.*" -x "$DB.$DBZ_STOP_TABLE" \
 	2>"$T/b2a.err" | "$BIN/streamcat" >"$T/ours.json"
 check_eq "binlog2avro reads the range" "${PIPESTATUS[0]}" 0
 for s in defaults precise; do
