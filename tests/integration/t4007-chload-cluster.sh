@@ -109,22 +109,29 @@ check_eq "the killed replica caught up" "$(sum "$U1" "$db")" "$want"
 
 # 3. Stored once: the same load again, through the other replica. Merges
 # stop once both replicas hold the first load, so that a block stored twice
-# would stay as rows of the same change (id, version, deleted) twice.
+# would stay as rows of the same change (id, version, deleted) twice. A
+# merge may have collapsed updated rows before the stop (the stream has
+# updates and deletes), so what the replay must not change is the count of
+# rows it finds, not the count of changes in the stream.
 q "$U1" "DROP TABLE $db.orders_current ON CLUSTER cdc" >/dev/null
 q "$U1" "DROP TABLE $db.orders ON CLUSTER cdc" >/dev/null
 load -q -u "$U1" -b 5000 <"$T/s.avro"
 sync "$U2" "$db.orders"
 q "$U1" "SYSTEM STOP MERGES $db.orders" >/dev/null
 q "$U2" "SYSTEM STOP MERGES $db.orders" >/dev/null
+before=$(q "$U2" "SELECT count() FROM $db.orders")
 rc=0
 load -q -u "$U2" -b 5000 <"$T/s.avro" || rc=$?
 check_eq "the replay loads (exit 0)" "$rc" 0
+check_eq "the replay adds no row to the replica it went to" \
+    "$(q "$U2" "SELECT count() FROM $db.orders")" "$before"
 # r1 fetches what r2 stored, if anything (no SYNC REPLICA: with merges
 # stopped, a merge in its queue would hold it for ever).
 for ((i = 0; i < 50; i++)); do
 	[ "$(q "$U1" "SELECT count() FROM $db.orders")" = "$(q "$U2" "SELECT count() FROM $db.orders")" ] && break
 	sleep 0.2
 done
-dups="SELECT count() - uniqExact(id, _version, _deleted), uniqExact(_version) FROM $db.orders FORMAT CSV"
-check_eq "every change stored once, on both replicas" "$(both "$dups")" "0,$N"
+dups="SELECT count() - uniqExact(id, _version, _deleted) FROM $db.orders"
+check_eq "no change stored twice, on both replicas" "$(both "$dups")" 0
+check_eq "and the view still equals a load into one server" "$(sum "$U2" "$db")" "$want"
 q "$U1" "DROP DATABASE IF EXISTS $db ON CLUSTER cdc" >/dev/null 2>&1 || true
