@@ -58,6 +58,8 @@ struct state {
 	struct cdc_buf pos; /* scratch */
 	struct cdc_buf fpos; /* a foreign record's position */
 	char *acked_pos;    /* position of the last acknowledged mark */
+	int64_t revoked_seq; /* the last mark before the last revocation */
+	int closing;       /* drained and committed: leaving the group */
 	int rc;            /* a failure's exit code, once one happened */
 	/* the prefetch queue, for wake_fetcher() */
 	int64_t q_min_msgs, q_max_kb; /* librdkafka's bounds */
@@ -225,6 +227,11 @@ acks_poll(struct state *st)
 	st->acked = seq;
 	if (seq == st->seq)
 		st->unacked = 0;
+	/* A mark from before a revocation names partitions that may have
+	 * moved on, and come back at newer committed offsets: committing it
+	 * late could move them back. What it missed is read again. */
+	if (seq <= st->revoked_seq)
+		return;
 	free(st->acked_pos);
 	st->acked_pos = cdc_xstrdup(pos);
 	commit_position(st, pos, 0);
@@ -328,12 +335,21 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	/* Revoked: mark what was emitted, give downstream a moment to
 	 * acknowledge it, commit what is acknowledged, and forget the
 	 * partitions. Lost partitions belong to someone else already. */
-	if (!rd_kafka_assignment_lost(rk) && st->rc == 0) {
+	if (!rd_kafka_assignment_lost(rk) && st->rc == 0 && !st->closing) {
 		if (st->pending > 0)
 			mark(st);
 		if (st->ackr != NULL && st->acked < st->seq)
 			acks_wait(st, 10000);
+		/* Synchronously, while this generation still owns the
+		 * partitions: an asynchronous commit could reach the
+		 * coordinator after the group moved on and be refused, and
+		 * the next owner would read again what was acknowledged. */
+		if (st->acked_pos != NULL)
+			commit_position(st, st->acked_pos, 1);
 	}
+	st->revoked_seq = st->seq;
+	free(st->acked_pos);
+	st->acked_pos = NULL;
 	for (i = 0; i < parts->cnt; i++) {
 		p = part_find(st, parts->elems[i].topic,
 		    parts->elems[i].partition);
@@ -374,7 +390,14 @@ k2c_conf(const struct k2c_opts *o, char *err, size_t errlen)
 		goto fail
 	SET("group.id", o->group);
 	SET("isolation.level", "read_committed");
-	SET("partition.assignment.strategy", "cooperative-sticky");
+	/* Eager roundrobin, not cooperative-sticky: librdkafka 2.0.2
+	 * (Debian 12) aborts in the sticky assignor when a consumer closes
+	 * before its first assignment (confluentinc/librdkafka#4312, fixed
+	 * in 2.3.0), and its cooperative protocol refuses commits made
+	 * between the two phases of a rebalance. Roundrobin spreads the
+	 * partitions of all the change topics over the group (range would
+	 * give every one-partition topic to the same member). */
+	SET("partition.assignment.strategy", "roundrobin");
 	SET("enable.auto.commit", "false");
 	SET("enable.auto.offset.store", "false");
 	SET("auto.offset.reset", o->offset_reset);
@@ -1042,6 +1065,10 @@ k2c_run(const struct k2c_opts *o)
 	loop(&st);
 	cdc_debug("stopped consuming");
 	rc = drain(&st);
+	/* drain() committed what was acknowledged; the revocation that
+	 * closing brings must not commit again (the coordinator may have
+	 * let the member go already: "Unknown member"). */
+	st.closing = 1;
 out:
 	if (st.rk != NULL) {
 		cdc_debug("closing the consumer");
