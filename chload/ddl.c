@@ -547,66 +547,131 @@ col_list(struct cdc_buf *b, const struct tschema *s)
 	}
 }
 
-/* (Re)creates the current-state view of t for columns s. */
-static int
-sync_view(struct loader *l, const struct table *t, const struct tschema *s)
+/* The ClickHouse error code in a refusal's text ("Code: 57, ..." on 18.16,
+ * "Code: 57. DB::Exception" later), or -1. */
+static long
+error_code(const char *err)
 {
-	struct cdc_buf name, eng, sql;
+	const char *p = strstr(err, "Code: ");
+
+	return p != NULL ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/* Runs the DDL sql of a view. Another loader of the same table (a sink
+ * of the same consumer group) may remake the view at the same moment:
+ * when our DROP finds it gone (60, UNKNOWN_TABLE) or our CREATE finds it
+ * made (57, TABLE_ALREADY_EXISTS), *raced is set and nothing is said. */
+static int
+view_exec(struct loader *l, const char *sql, int *raced)
+{
+	char err[CDC_ERRLEN];
+	long code;
 	int rc;
 
-	cdc_buf_init(&name);
-	cdc_buf_init(&eng);
-	cdc_buf_init(&sql);
-	cdc_buf_printf(&name, "%s%s", t->chname, l->o.view_suffix);
-	rc = engine_of(l, t->chdb, buf_str(&name), &eng);
-	if (rc != 0)
-		goto out;
-	if (eng.p[0] != '\0' && strcmp((char *)eng.p, "View") != 0) {
-		cdc_warn("not creating the view of '%s': '%s' exists and is a "
-		    "%s", t->qname, (char *)name.p, (char *)eng.p);
-		goto out;
+	if (l->o.dry_run)
+		return ddl_exec(l, sql);
+	l->ddl++;
+	cdc_debug("ddl: %s", sql);
+	rc = run_err(l, sql, NULL, err, sizeof(err));
+	if (rc == 1) {
+		code = error_code(err);
+		if (code == 57 || code == 60) {
+			*raced = 1;
+			return 0;
+		}
+		cdc_error("cannot run '%.200s': %s", sql, err);
 	}
-	if (eng.p[0] != '\0') {
-		cdc_buf_puts(&sql, "DROP TABLE ");
-		view_name(l, t, &sql);
-		on_cluster(l, &sql);
-		rc = ddl_exec(l, buf_str(&sql));
-		if (rc != 0)
-			goto out;
-		sql.len = 0;
-	}
-	cdc_buf_puts(&sql, "CREATE VIEW ");
-	view_name(l, t, &sql);
-	on_cluster(l, &sql);
-	cdc_buf_puts(&sql, " AS SELECT ");
-	col_list(&sql, s);
+	return rc;
+}
+
+/* CREATE VIEW of t's current state for columns s, in sql. */
+static void
+view_sql(struct loader *l, const struct table *t, const struct tschema *s,
+    struct cdc_buf *sql)
+{
+	cdc_buf_puts(sql, "CREATE VIEW ");
+	view_name(l, t, sql);
+	on_cluster(l, sql);
+	cdc_buf_puts(sql, " AS SELECT ");
+	col_list(sql, s);
 	if (s->nkey > 0) {
-		cdc_buf_printf(&sql, "%s`_version`, `_ts` FROM %s FINAL WHERE "
+		cdc_buf_printf(sql, "%s`_version`, `_ts` FROM %s FINAL WHERE "
 		    "`_deleted` = 0 AND ", s->ncols ? ", " : "", t->qname);
 	} else {
 		/* Keyless: images are +1 (after) and -1 (before) of a
 		 * multiset; a row is there as many times as it sums to. */
-		cdc_buf_puts(&sql, " FROM (SELECT ");
-		col_list(&sql, s);
-		cdc_buf_printf(&sql, ", sum(if(`_deleted` = 1, -1, 1)) AS "
+		cdc_buf_puts(sql, " FROM (SELECT ");
+		col_list(sql, s);
+		cdc_buf_printf(sql, ", sum(if(`_deleted` = 1, -1, 1)) AS "
 		    "`_chload_n` FROM %s FINAL WHERE ", t->qname);
 	}
-	cdc_buf_puts(&sql, "`_version` > (SELECT max(`version`) FROM ");
-	qident(&sql, t->chdb);
-	cdc_buf_puts(&sql, "." TRUNC_TABLE " WHERE `table_name` = ");
-	qstring(&sql, t->chname);
-	cdc_buf_puts(&sql, ")");
+	cdc_buf_puts(sql, "`_version` > (SELECT max(`version`) FROM ");
+	qident(sql, t->chdb);
+	cdc_buf_puts(sql, "." TRUNC_TABLE " WHERE `table_name` = ");
+	qstring(sql, t->chname);
+	cdc_buf_puts(sql, ")");
 	if (s->nkey == 0) {
-		cdc_buf_puts(&sql, " GROUP BY ");
-		col_list(&sql, s);
-		cdc_buf_puts(&sql, ") ARRAY JOIN range(toUInt64(greatest("
-				   "`_chload_n`, 0))) AS `_chload_i`");
+		cdc_buf_puts(sql, " GROUP BY ");
+		col_list(sql, s);
+		cdc_buf_puts(sql, ") ARRAY JOIN range(toUInt64(greatest("
+				  "`_chload_n`, 0))) AS `_chload_i`");
 	}
-	rc = ddl_exec(l, buf_str(&sql));
-out:
+}
+
+/* (Re)creates the current-state view of t for columns s. When another
+ * loader remakes it at the same time, starts again (a few times): the
+ * view must end with our columns, which are the newest schema's. */
+static int
+sync_view(struct loader *l, const struct table *t, const struct tschema *s)
+{
+	struct cdc_buf name, eng, drop, create;
+	const char *vname;
+	int rc, raced, tries;
+
+	cdc_buf_init(&name);
+	cdc_buf_init(&eng);
+	cdc_buf_init(&drop);
+	cdc_buf_init(&create);
+	cdc_buf_printf(&name, "%s%s", t->chname, l->o.view_suffix);
+	vname = buf_str(&name);
+	cdc_buf_puts(&drop, "DROP TABLE ");
+	view_name(l, t, &drop);
+	on_cluster(l, &drop);
+	cdc_buf_putc(&drop, '\0');
+	view_sql(l, t, s, &create);
+	cdc_buf_putc(&create, '\0');
+	for (tries = 0;; tries++) {
+		raced = 0;
+		eng.len = 0;
+		rc = engine_of(l, t->chdb, vname, &eng);
+		if (rc != 0)
+			break;
+		if (eng.p[0] != '\0' && strcmp((char *)eng.p, "View") != 0) {
+			cdc_warn("not creating the view of '%s': '%s' exists "
+				 "and is a %s",
+			    t->qname, vname, (char *)eng.p);
+			break;
+		}
+		if (eng.p[0] != '\0')
+			rc = view_exec(l, (char *)drop.p, &raced);
+		if (rc == 0 && !raced)
+			rc = view_exec(l, (char *)create.p, &raced);
+		if (rc != 0 || !raced)
+			break;
+		if (tries == 5) {
+			cdc_error("cannot make the view of '%s': another "
+				  "loader keeps remaking it", t->qname);
+			rc = EX_TEMPFAIL;
+			break;
+		}
+		cdc_debug("the view of '%s' changed under us; again",
+		    t->qname);
+		chl_sleep_ms(50 * (tries + 1));
+	}
 	cdc_buf_fini(&name);
 	cdc_buf_fini(&eng);
-	cdc_buf_fini(&sql);
+	cdc_buf_fini(&drop);
+	cdc_buf_fini(&create);
 	return rc;
 }
 

@@ -210,6 +210,18 @@ cdc_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions,
 		rd_kafka_NewTopic_destroy(nt);
 		return cdc_err(err, errlen, "cannot set cleanup.policy");
 	}
+	/* With 3 replicas or more, an acknowledged record (acks=all) is on
+	 * at least two of them whatever the broker's default (Kafka's is 1):
+	 * one broker may die without losing it, and writes go on. */
+	if (rf >= 3) {
+		snprintf(detail, sizeof(detail), "%d", rf - 1);
+		if (rd_kafka_NewTopic_set_config(nt, "min.insync.replicas",
+			detail) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rd_kafka_NewTopic_destroy(nt);
+			return cdc_err(err, errlen,
+			    "cannot set min.insync.replicas");
+		}
+	}
 	ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
 	rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, NULL, 0);
 	rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms, NULL, 0);

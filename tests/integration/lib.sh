@@ -9,7 +9,7 @@
 # another test holds at that moment cannot be bound (t5002's registry once
 # failed so). Taken: 23xxx/28xxx/29xxx (t0006, t2003), 24306 and 29123-30093
 # (t5001), 25306 and 30123-31095 (t5002), 26131-26181 (t4007), 27000-27124
-# (t4004).
+# (t4004), 22201-22213 (t5004).
 set -eu
 
 # A test that sets ENGINES (e.g. "18.16 current") before sourcing this file
