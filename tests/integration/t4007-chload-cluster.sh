@@ -9,7 +9,11 @@
 #     a single server;
 #  3. a replayed load through the other replica is stored once: the
 #     replicated tables drop a block they hold already (merges stopped, so
-#     that the count of rows shows it).
+#     that the count of rows shows it);
+#  4. from MariaDB under a write workload (scripts/cdc-direct with
+#     --cluster, supervised), a replica chosen at random killed -9 at a
+#     random moment and started again: both replicas equal MariaDB
+#     (cdc-verify), seeds 1, 2, 3 (CDC_CLUSTER_SEEDS).
 # The current engine (chdb) has no ZooKeeper or interserver port: this
 # runs on 18.16 only (docs/chload.md 1.1).
 . "$(dirname "$0")/lib.sh"
@@ -135,3 +139,54 @@ dups="SELECT count() - uniqExact(id, _version, _deleted) FROM $db.orders"
 check_eq "no change stored twice, on both replicas" "$(both "$dups")" 0
 check_eq "and the view still equals a load into one server" "$(sum "$U2" "$db")" "$want"
 q "$U1" "DROP DATABASE IF EXISTS $db ON CLUSTER cdc" >/dev/null 2>&1 || true
+
+# 4. From MariaDB, under a write workload: scripts/cdc-direct with
+# chload --cluster, restarted by a supervisor when it exits; one replica,
+# at random, killed -9 at a random moment and started again. Both replicas
+# must end equal to MariaDB (scripts/cdc-verify against each).
+. "$(dirname "$0")/crash_lib.sh"
+export MYSQL_PWD=$CDC_MYSQL_PASSWORD CDC_BIN=$BIN CDC_METRICS_DIR=$T/metrics
+set +e # chaos: a stage that exits and is restarted is normal
+trap 'touch "$T/stop"; pkill -KILL -f "$T/stop|t47-direct-$$|--server-id 747[0-9]" 2>/dev/null;
+	st2 down >/dev/null 2>&1; ch "DROP DATABASE IF EXISTS $ref" >/dev/null 2>&1; rm -rf "$T"' EXIT
+for seed in ${CDC_CLUSTER_SEEDS:-1 2 3}; do
+	RANDOM=$((seed * 6007))
+	rm -f "$T/stop" "$T/stop-load"
+	wdb=t47_$$_$seed
+	crash_tables "$wdb"
+	export CDC_STATE_DIR=$T/state$seed
+	supervise "direct$seed" "$ROOT/scripts/cdc-direct" --name "t47-direct-$$-$seed" \
+		-- --server-id $((7470 + seed)) --include "$wdb.*" \
+		--chload -C cdc -u "$U1,$U2" -r 60
+	wait_log "$T/direct$seed.log" "replicating from" 30
+	workload "$seed" "$wdb" &
+	wpid=$!
+	sleep $((2 + RANDOM % 4))
+	victim=$((1 + RANDOM % 2))
+	kill -KILL "$(cat "$T/stack/clickhouse-r$victim.pid")"
+	sleep $((2 + RANDOM % 4))
+	st2 up "clickhouse-r$victim" >/dev/null 2>&1
+	sleep $((1 + RANDOM % 3))
+	touch "$T/stop-load"
+	wait "$wpid" 2>/dev/null
+	ok=
+	for u in "$U1" "$U2"; do
+		CDC_CLICKHOUSE_URL=$u catch_up "$wdb" && ok+=1 || ok+=0
+		cp "$T/verify.out" "$T/verify.$((${#ok}))" 2>/dev/null
+	done
+	touch "$T/stop"
+	pkill -TERM -f "$T/stop|t47-direct-$$-$seed|--server-id $((7470 + seed))" 2>/dev/null
+	sleep 1
+	rows=$(my -N "$wdb" -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/')
+	restarts=$(grep -c '^exited' "$T/direct$seed.log")
+	if [ "$ok" = 11 ]; then
+		t_ok "seed $seed: replica r$victim killed -9 and back, $restarts restarts, both replicas = MariaDB ($rows rows)"
+	else
+		t_fail "seed $seed: replica r$victim killed -9 and back (r1, r2 equal: $ok)" \
+		    "$(tail -n 4 "$T"/verify.[12] | tr '\n' ' ') | $(grep -v info "$T/direct$seed.log" | tail -n 4 | tr '\n' ' ')"
+	fi
+	pkill -KILL -f "$T/stop|t47-direct-$$-$seed|--server-id $((7470 + seed))" 2>/dev/null
+	my -e "DROP DATABASE IF EXISTS $wdb"
+	q "$U1" "DROP DATABASE IF EXISTS $wdb ON CLUSTER cdc" >/dev/null 2>&1
+done
+exit 0
