@@ -2,7 +2,8 @@
 # The pipeline on a Kafka cluster (issue 18): three KRaft nodes of
 # scripts/stack (kafka-b1..3, private, on their own ports), topics of 3
 # partitions with replication factor 3 and min.insync.replicas 2.
-# scripts/cdc-source and two scripts/cdc-sink in one group run under
+# Two scripts/cdc-source (a table each, under one prefix, with their own
+# transactional and server ids) and two scripts/cdc-sink in one group run under
 # supervisors that restart a stage that exits, as systemd would, while a
 # write workload runs; one broker, chosen at random, is killed with SIGKILL
 # and brought back later. When the workload stops, scripts/cdc-verify must
@@ -67,8 +68,14 @@ for seed in $SEEDS; do
 	db=t54_$$_$seed
 	crash_tables "$db"
 	export CDC_TOPIC_PREFIX=t54s$$x$seed CDC_STATE_DIR=$T/state$seed
-	supervise "source$seed" "$ROOT/scripts/cdc-source" --id "t54-src-$$-$seed" \
-		-- --server-id $((7400 + seed)) --include "$db.*" \
+	# Two sources under one prefix, a table each: their own
+	# transactional ids (so their own resume positions in the offsets
+	# topic) and server ids; the schema and DDL topics are shared.
+	supervise "source$seed" "$ROOT/scripts/cdc-source" --id "t54-src-$$-$seed-a" \
+		-- --server-id $((7400 + seed * 10 + 1)) --include "$db.orders" \
+		--avro2kafka -P 3 -w 60
+	supervise "source$seed.b" "$ROOT/scripts/cdc-source" --id "t54-src-$$-$seed-b" \
+		-- --server-id $((7400 + seed * 10 + 2)) --include "$db.events" \
 		--avro2kafka -P 3 -w 60
 	for n in 1 2; do
 		supervise "sink$seed.$n" "$ROOT/scripts/cdc-sink" --group "t54-g-$$-$seed" \
@@ -76,6 +83,7 @@ for seed in $SEEDS; do
 			--chload -s 0 -r 30
 	done
 	wait_log "$T/source$seed.log" "replicating from" 30
+	wait_log "$T/source$seed.b.log" "replicating from" 30
 	workload "$seed" "$db" &
 	wpid=$!
 	sleep $((3 + RANDOM % 4))
@@ -93,12 +101,12 @@ for seed in $SEEDS; do
 	stop_pipeline TERM
 	sleep 1
 	rows=$(my -N "$db" -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/')
-	restarts=$(cat "$T/source$seed.log" "$T"/sink$seed.*.log 2>/dev/null | grep -c '^exited')
+	restarts=$(cat "$T"/source$seed.*log "$T"/sink$seed.*.log 2>/dev/null | grep -c '^exited')
 	if [ "$ok" = 1 ]; then
-		t_ok "seed $seed: kafka-b$victim of 3 killed -9 and back, $restarts stage restarts, MariaDB = ClickHouse ($rows rows)"
+		t_ok "seed $seed: two sources, two sinks, kafka-b$victim of 3 killed -9 and back, $restarts stage restarts, MariaDB = ClickHouse ($rows rows)"
 	else
 		t_fail "seed $seed: kafka-b$victim killed -9 and back" \
-		    "$(tail -n 6 "$T/verify.out" | tr '\n' ' ') | source: $(grep -v info "$T/source$seed.log" | tail -n 3 | tr '\n' ' ') | sinks: $(grep -hv info "$T"/sink$seed.*.log | tail -n 3 | tr '\n' ' ')"
+		    "$(tail -n 6 "$T/verify.out" | tr '\n' ' ') | sources: $(grep -hv info "$T"/source$seed.*log | tail -n 3 | tr '\n' ' ') | sinks: $(grep -hv info "$T"/sink$seed.*.log | tail -n 3 | tr '\n' ' ')"
 	fi
 	if [ "$first" = 1 ]; then
 		# The topics as avro2kafka made them on the cluster.
@@ -109,6 +117,10 @@ for seed in $SEEDS; do
 		check_eq "and min.insync.replicas 2, set on the topic by avro2kafka" \
 		    "$(topic_config "$CDC_TOPIC_PREFIX.$db.orders" min.insync.replicas 2>&1)" \
 		    "2 DYNAMIC_TOPIC_CONFIG"
+		pa=$("$BIN/avro2kafka" --resume-position -t "t54-src-$$-$seed-a" 2>&1)
+		pb=$("$BIN/avro2kafka" --resume-position -t "t54-src-$$-$seed-b" 2>&1)
+		check "each source has a resume position of its own ('$pa', '$pb')" \
+		    test -n "$pa" -a -n "$pb"
 		first=0
 	fi
 	stop_pipeline KILL
