@@ -659,7 +659,8 @@ on_change(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 	}
 	switch (c.op) {
 	case 't':
-		return ddl_truncate(l, t, v);
+		rc = loader_drain(l, t);
+		return rc != 0 ? rc : ddl_truncate(l, t, v);
 	case 'd':
 		if (!c.has_before) {
 			return dead_letter(l, t, "delete without a before image",
@@ -1110,9 +1111,6 @@ loader_frame(struct loader *l, struct cdc_reader *r, const struct cdc_frame *f)
 	case CDC_FRAME_COMMIT:
 		on_commit(l, f);
 		rc = send_acks(l);
-		break;
-	case CDC_FRAME_DDL:
-		rc = ddl_frame(l, f);
 		break;
 	default:
 		break;

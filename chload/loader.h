@@ -146,10 +146,26 @@ int ddl_sync_view(struct loader *l, struct table *t);
 /* Runs a query (retrying while ClickHouse is unreachable); its answer
  * goes to out. Returns 0 or an exit code. */
 int ddl_fetch(struct loader *l, const char *sql, struct cdc_buf *out);
-/* Applies or reports a Ddl frame. Returns 0 or an exit code. */
-int ddl_frame(struct loader *l, const struct cdc_frame *f);
-/* Empties the current state of t up to version (op t). */
+/* Empties the current state of t up to version (op t, TRUNCATE); the
+ * caller has sent what the loader held of t (loader_drain). */
 int ddl_truncate(struct loader *l, struct table *t, uint64_t version);
+/* The same for db.name when no table of the run loads it but ClickHouse
+ * has one. */
+int ddl_truncate_named(struct loader *l, const char *db, const char *name,
+    uint64_t version);
+/* DROP TABLE of the source at pos: applied with --apply-drops, otherwise
+ * reported. */
+int ddl_drop_table(struct loader *l, const char *db, const char *name,
+    const char *pos);
+/* RENAME of the source at pos: the table, its truncations and (for the
+ * columns of s, when a loaded table had them) its view follow. */
+int ddl_rename_table(struct loader *l, const char *db, const char *name,
+    const char *db2, const char *name2, const char *pos,
+    const struct tschema *s);
+/* frames.c: a frame of the stream, in order: a Ddl frame is applied or
+ * reported, the others go to loader_frame(). Returns 0 or an exit code. */
+int frame_apply(struct loader *l, struct cdc_reader *r,
+    const struct cdc_frame *f);
 /* Names of t in ClickHouse, from the options. */
 void ddl_names(struct loader *l, struct table *t);
 /* Finds a loaded table by MySQL names, or NULL. */

@@ -395,7 +395,7 @@ run(const struct load_opts *o)
 				    EX_IOERR : EX_DATAERR;
 				goto out;
 			}
-			rc = loader_frame(l, r, &f);
+			rc = frame_apply(l, r, &f);
 			if (rc != 0)
 				goto out;
 		}
