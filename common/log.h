@@ -29,7 +29,14 @@ void cdc_log(enum cdc_level level, const char *fmt, ...)
 #define cdc_debug(...) cdc_log(CDC_LOG_DEBUG, __VA_ARGS__)
 
 /* Writes a formatted message into err (which may be NULL) and returns -1, so
- * library code can say "return cdc_err(err, errlen, ...)". */
+ * library code can say "return cdc_err(err, errlen, ...)".
+ *
+ * The error convention of every tool (docs/options.md, "Errors and exit
+ * codes"): a function that does one thing returns -1 (or a named value
+ * declared beside it) with one line in err, and prints nothing; the layer
+ * that knows what the failure means prints it once with cdc_error() and
+ * returns an exit code of <sysexits.h>; callbacks keep the first code in
+ * their state; only main() ends the process. */
 int cdc_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
