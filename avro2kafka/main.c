@@ -106,7 +106,7 @@ main(int argc, char *argv[])
 	const char *schema_flag = NULL, *offsets_flag = NULL, *ddl_flag = NULL;
 	const char *env;
 	char err[CDC_ERRLEN];
-	int c, rc, verbose = 0, list = 0;
+	int c, rc, list = 0;
 	int64_t v;
 
 	cdc_init(argv[0]);
@@ -184,9 +184,6 @@ main(int argc, char *argv[])
 				&o.queue_kb) == -1)
 				goto usage;
 			break;
-		case 'q':
-			cdc_verbosity = CDC_LOG_ERROR;
-			break;
 		case 'R':
 			o.resume = 1;
 			break;
@@ -198,18 +195,11 @@ main(int argc, char *argv[])
 		case 'S':
 			schema_flag = optarg;
 			break;
-		case 'T':
-			cdc_log_time = 1;
-			break;
 		case 't':
 			o.txn_id = optarg;
 			break;
 		case 'U':
 			o.registry = optarg;
-			break;
-		case 'v':
-			cdc_verbosity = ++verbose == 1 ? CDC_LOG_DEBUG :
-							 CDC_LOG_TRACE;
 			break;
 		case 'V':
 			printf("avro2kafka %s (stream format %s, %s)\n",
@@ -229,6 +219,8 @@ main(int argc, char *argv[])
 				o.props[o.nprops++] = optarg;
 			break;
 		default:
+			if (cdc_opt_common(c))
+				break;
 			goto usage;
 		}
 	}

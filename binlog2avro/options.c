@@ -405,19 +405,10 @@ output_option(struct opts *o, int c, char *arg)
 	case 'k':
 		return cdc_opt_int("--stop-position", arg, 4, INT64_MAX,
 		    &o->b.stop_position);
-	case 'q':
-		cdc_verbosity = CDC_LOG_ERROR;
-		return 0;
 	case 's':
 		return parse_time("--start-datetime", arg, &o->b.start_time);
 	case 't':
 		return parse_time("--stop-datetime", arg, &o->b.stop_time);
-	case 'T':
-		cdc_log_time = 1;
-		return 0;
-	case 'v':
-		cdc_verbosity++;
-		return 0;
 	case 'V':
 		printf("binlog2avro %s (stream format %s; MariaDB "
 		       "Connector/C %s, avro-c, zlib %s, zstd %s)\n",
@@ -478,6 +469,8 @@ b2a_opts_parse(struct opts *o, int argc, char *argv[])
 			rc = filter_option(o, c, optarg);
 		if (rc == 1)
 			rc = output_option(o, c, optarg);
+		if (rc == 1 && cdc_opt_common(c))
+			rc = 0;
 		if (rc == OPT_DONE)
 			return 1;
 		if (rc != 0)

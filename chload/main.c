@@ -205,9 +205,6 @@ opts_parse(struct opts *o, int argc, char *argv[])
 		case 'L':
 			cdc_opt_deprecated("-L", "-T (--log-time)");
 			/* FALLTHROUGH */
-		case 'T':
-			cdc_log_time = 1;
-			break;
 		case 'n':
 			lo->dry_run = 1;
 			break;
@@ -219,9 +216,6 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			/* FALLTHROUGH */
 		case 'W':
 			o->password_file = optarg;
-			break;
-		case 'q':
-			cdc_verbosity = CDC_LOG_ERROR;
 			break;
 		case 'r':
 			if (num("--retry-time", optarg, 0, 86400, &v) == -1)
@@ -247,10 +241,6 @@ opts_parse(struct opts *o, int argc, char *argv[])
 		case 'U':
 			lo->user = optarg;
 			break;
-		case 'v':
-			cdc_verbosity = cdc_verbosity < CDC_LOG_DEBUG ?
-			    CDC_LOG_DEBUG : CDC_LOG_TRACE;
-			break;
 		case 'V':
 			printf("chload %s (stream format %s, %s, jansson %s)\n",
 			    CDC_VERSION, CDC_STREAM_FORMAT, ch_curl_version(),
@@ -263,6 +253,8 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			lo->apply_drops = 1;
 			break;
 		default:
+			if (cdc_opt_common(c))
+				break;
 			fprintf(stderr, "try 'chload --help'\n");
 			return -1;
 		}

@@ -82,3 +82,22 @@ cdc_read_secret(const char *path, char *err, size_t errlen)
 	n = strcspn(line, "\r\n");
 	return cdc_xstrndup(line, n);
 }
+
+int
+cdc_opt_common(int c)
+{
+	switch (c) {
+	case 'q':
+		cdc_verbosity = CDC_LOG_ERROR;
+		return 1;
+	case 'v':
+		cdc_verbosity = cdc_verbosity < CDC_LOG_DEBUG ? CDC_LOG_DEBUG :
+							       CDC_LOG_TRACE;
+		return 1;
+	case 'T':
+		cdc_log_time = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}

@@ -14,6 +14,12 @@ int cdc_parse_int(const char *name, const char *s, int64_t min, int64_t max,
 int cdc_opt_int(const char *name, const char *s, int64_t min, int64_t max,
     int64_t *out);
 
+/* The options every tool has (docs/options.md): -q/--quiet (errors
+ * only), -v/--verbose (debug; twice: the libraries' debug too) and
+ * -T/--log-time (timestamps). Call it from a getopt loop with the option
+ * character: 1 when it was one of them (and is done), 0 otherwise. */
+int cdc_opt_common(int c);
+
 /* getenv() that treats an empty variable as unset. */
 const char *cdc_getenv(const char *name);
 

@@ -127,7 +127,7 @@ main(int argc, char *argv[])
 	struct k2c_opts o;
 	const char *schema_flag = NULL, *ddl_flag = NULL, *env;
 	char err[CDC_ERRLEN];
-	int c, rc, verbose = 0, list = 0, from_b = 0, from_e = 0;
+	int c, rc, list = 0, from_b = 0, from_e = 0;
 	int64_t v;
 
 	cdc_init(argv[0]);
@@ -190,9 +190,6 @@ main(int argc, char *argv[])
 		case 'p':
 			o.prefix = optarg;
 			break;
-		case 'q':
-			cdc_verbosity = CDC_LOG_ERROR;
-			break;
 		case 'S':
 			schema_flag = optarg;
 			break;
@@ -201,18 +198,11 @@ main(int argc, char *argv[])
 				&o.schema_timeout_s) == -1)
 				goto usage;
 			break;
-		case 'T':
-			cdc_log_time = 1;
-			break;
 		case 'U':
 			o.registry = optarg;
 			break;
 		case 'u':
 			o.unbuffered = 1;
-			break;
-		case 'v':
-			cdc_verbosity = ++verbose == 1 ? CDC_LOG_DEBUG :
-							 CDC_LOG_TRACE;
 			break;
 		case 'V':
 			printf("kafka2ch %s (stream format %s, %s)\n",
@@ -232,6 +222,8 @@ main(int argc, char *argv[])
 				o.props[o.nprops++] = optarg;
 			break;
 		default:
+			if (cdc_opt_common(c))
+				break;
 			goto usage;
 		}
 	}

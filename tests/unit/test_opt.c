@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "log.h"
 #include "opt.h"
 
 /* What f() wrote to stderr, in buf. */
@@ -104,5 +105,20 @@ main(void)
 	CHECK("a missing file names the path",
 	    cdc_read_secret(path, err, sizeof(err)) == NULL &&
 	    strstr(err, path) != NULL);
+	/* The options every tool has, in the order a command line gives them. */
+	cdc_verbosity = CDC_LOG_INFO;
+	cdc_log_time = 0;
+	CHECK("-v is one of the common options, and means debug",
+	    cdc_opt_common('v') == 1 && cdc_verbosity == CDC_LOG_DEBUG);
+	CHECK("a second -v: the libraries' debug too",
+	    cdc_opt_common('v') == 1 && cdc_verbosity == CDC_LOG_TRACE);
+	CHECK("-q: errors only", cdc_opt_common('q') == 1 &&
+	    cdc_verbosity == CDC_LOG_ERROR);
+	CHECK("-v after -q: debug", cdc_opt_common('v') == 1 &&
+	    cdc_verbosity == CDC_LOG_DEBUG);
+	CHECK("-T: timestamps", cdc_opt_common('T') == 1 && cdc_log_time == 1);
+	CHECK("any other letter is the tool's", cdc_opt_common('X') == 0 &&
+	    cdc_opt_common('p') == 0 && cdc_opt_common('?') == 0);
+	cdc_verbosity = CDC_LOG_INFO;
 	return check_done();
 }
