@@ -7,31 +7,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kafkaopt.h"
 #include "stream.h"
 
 struct a2k_opts {
-	const char *brokers;
-	const char *prefix;
+	struct cdc_kafka_opts k; /* brokers, -X, prefix, registry, acks, -w, -G */
 	char *schema_topic; /* owned */
 	char *offsets_topic;
 	char *ddl_topic;
 	const char *txn_id;   /* NULL: at-least-once */
-	const char *ack_path; /* fifo for acknowledgements upstream */
-	int ack_fd;           /* -1: none */
 	const char *compression;
-	char **props; /* -X key=value, in order */
-	size_t nprops;
 	int64_t partitions; /* create missing change topics; 0: don't */
 	int64_t replication;
 	int64_t txn_ms;      /* cut a transaction after this long */
 	int64_t txn_changes; /* or after this many changes */
-	int64_t timeout_s;   /* retry budget */
 	int64_t linger_ms;
 	int64_t queue_kb;
-	const char *registry; /* --schema-registry URL; NULL: schema topic */
 	int tombstones;
 	int resume; /* --resume-position */
-	const char *metrics; /* --metrics FILE, or NULL */
 };
 
 /* Builds the producer configuration of o (idempotence, acks, compression,

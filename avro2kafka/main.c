@@ -73,81 +73,51 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-	    {"ack", required_argument, NULL, 'A'},
-	    {"ack-fd", required_argument, NULL, 'a'},
-	    {"brokers", required_argument, NULL, 'b'},
+	    CDC_KAFKA_LONGOPTS,
 	    {"compression", required_argument, NULL, 'C'},
-	    {"ddl-topic", required_argument, NULL, 'D'},
-	    {"metrics", required_argument, NULL, 'G'},
-	    {"help", no_argument, NULL, 'h'},
 	    {"txn-interval", required_argument, NULL, 'I'},
 	    {"linger", required_argument, NULL, 'l'},
 	    {"txn-max-changes", required_argument, NULL, 'M'},
 	    {"no-tombstones", no_argument, NULL, 'n'},
 	    {"offsets-topic", required_argument, NULL, 'O'},
 	    {"partitions", required_argument, NULL, 'P'},
-	    {"prefix", required_argument, NULL, 'p'},
-	    {"topic-prefix", required_argument, NULL, 'p'},
 	    {"queue-kbytes", required_argument, NULL, 'Q'},
-	    {"quiet", no_argument, NULL, 'q'},
 	    {"resume-position", no_argument, NULL, 'R'},
 	    {"replication-factor", required_argument, NULL, 'r'},
-	    {"schema-topic", required_argument, NULL, 'S'},
-	    {"log-time", no_argument, NULL, 'T'},
 	    {"transactional-id", required_argument, NULL, 't'},
-	    {"schema-registry", required_argument, NULL, 'U'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"timeout", required_argument, NULL, 'w'},
-	    {"property", required_argument, NULL, 'X'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct a2k_opts o;
-	const char *schema_flag = NULL, *offsets_flag = NULL, *ddl_flag = NULL;
-	const char *env;
+	const char *offsets_flag = NULL;
+	rd_kafka_conf_t *conf;
 	char err[CDC_ERRLEN];
-	int c, rc, list = 0;
-	int64_t v;
+	int c, rc;
 
 	cdc_init(argv[0]);
 	cdc_signals_install();
 	memset(&o, 0, sizeof(o));
-	o.ack_fd = -1;
+	cdc_kafka_opts_init(&o.k, argc);
 	o.compression = "lz4";
 	o.txn_ms = 1000;
 	o.txn_changes = 100000;
-	o.timeout_s = -1;
 	o.linger_ms = 5;
 	o.queue_kb = 2048;
 	o.replication = -1;
 	o.tombstones = 1;
-	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));
 	while ((c = getopt_long(argc, argv,
-		    "A:a:b:C:D:G:hI:l:M:nO:P:p:Q:qRr:S:Tt:U:vVw:X:", longopts,
+		    CDC_KAFKA_SHORTOPTS "C:I:l:M:nO:P:Q:Rr:t:", longopts,
 		    NULL)) != -1) {
+		rc = cdc_kafka_opt(&o.k, c, optarg);
+		if (rc == -1)
+			goto usage;
+		if (rc == 1 || cdc_opt_common(c))
+			continue;
 		switch (c) {
-		case 'A':
-			o.ack_path = optarg;
-			break;
-		case 'a':
-			if (cdc_opt_int("--ack-fd", optarg, 0, 1 << 20, &v) == -1)
-				goto usage;
-			o.ack_fd = (int)v;
-			break;
-		case 'b':
-			o.brokers = optarg;
-			break;
 		case 'C':
 			o.compression = optarg;
 			break;
-		case 'D':
-			ddl_flag = optarg;
-			break;
-		case 'G':
-			o.metrics = optarg;
-			break;
 		case 'h':
-			free(o.props);
+			cdc_kafka_opts_fini(&o.k);
 			usage(stdout);
 			return cdc_stdout_close(0);
 		case 'I':
@@ -176,9 +146,6 @@ main(int argc, char *argv[])
 				&o.partitions) == -1)
 				goto usage;
 			break;
-		case 'p':
-			o.prefix = optarg;
-			break;
 		case 'Q':
 			if (cdc_opt_int("--queue-kbytes", optarg, 1024, 2097151,
 				&o.queue_kb) == -1)
@@ -192,40 +159,21 @@ main(int argc, char *argv[])
 				&o.replication) == -1)
 				goto usage;
 			break;
-		case 'S':
-			schema_flag = optarg;
-			break;
 		case 't':
 			o.txn_id = optarg;
-			break;
-		case 'U':
-			o.registry = optarg;
 			break;
 		case 'V':
 			printf("avro2kafka %s (stream format %s, %s)\n",
 			    CDC_VERSION, CDC_STREAM_FORMAT,
 			    cdc_kafka_version());
-			free(o.props);
+			cdc_kafka_opts_fini(&o.k);
 			return cdc_stdout_close(0);
-		case 'w':
-			if (cdc_opt_int("--timeout", optarg, 1, 86400, &o.timeout_s) ==
-			    -1)
-				goto usage;
-			break;
-		case 'X':
-			if (strcmp(optarg, "list") == 0)
-				list = 1;
-			else
-				o.props[o.nprops++] = optarg;
-			break;
 		default:
-			if (cdc_opt_common(c))
-				break;
 			goto usage;
 		}
 	}
-	if (list) {
-		free(o.props);
+	if (o.k.list) {
+		cdc_kafka_opts_fini(&o.k);
 		cdc_kafka_conf_list();
 		return cdc_stdout_close(0);
 	}
@@ -233,78 +181,49 @@ main(int argc, char *argv[])
 		cdc_error("unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
-	if (o.ack_path != NULL && o.ack_fd != -1) {
-		cdc_error("cannot use --ack with --ack-fd");
-		goto usage;
-	}
-	if (o.resume && (o.ack_path != NULL || o.ack_fd != -1)) {
+	if (o.resume && (o.k.ack_path != NULL || o.k.ack_fd != -1)) {
 		cdc_error("cannot use --resume-position with --ack");
 		goto usage;
 	}
-
-	if (o.registry != NULL && schema_flag != NULL) {
+	if (o.k.registry != NULL && o.k.schema_topic_flag != NULL) {
 		cdc_error("cannot use --schema-registry with --schema-topic");
 		goto usage;
 	}
-
-	/* Environment. */
-	o.brokers = cdc_kafka_brokers(o.brokers);
-	o.registry = cdc_registry_url(o.registry);
+	rc = cdc_kafka_opts_finish(&o.k, "AVRO2KAFKA");
+	if (rc == EX_USAGE)
+		goto usage;
+	if (rc != 0)
+		goto out;
 	if (o.txn_id == NULL)
 		o.txn_id = cdc_getenv("CDC_AVRO2KAFKA_TRANSACTIONAL_ID");
-	if (o.prefix == NULL)
-		o.prefix = cdc_getenv_renamed("CDC_TOPIC_PREFIX",
-		    "CDC_AVRO2KAFKA_PREFIX");
-	if (o.metrics == NULL)
-		o.metrics = cdc_getenv("CDC_AVRO2KAFKA_METRICS");
-	if (o.prefix == NULL)
-		o.prefix = "cdc";
-	if (o.timeout_s == -1) {
-		o.timeout_s = 60;
-		env = cdc_getenv("CDC_AVRO2KAFKA_TIMEOUT");
-		if (env != NULL &&
-		    cdc_parse_int("CDC_AVRO2KAFKA_TIMEOUT", env, 1, 86400,
-			&o.timeout_s, err, sizeof(err)) == -1) {
-			cdc_error("%s", err);
-			rc = EX_CONFIG;
-			goto out;
-		}
-	}
-	if (o.brokers == NULL) {
-		cdc_error("no brokers: use --brokers or CDC_KAFKA_BROKERS");
-		rc = EX_CONFIG;
-		goto out;
-	}
 	/* After the environment, which may name the transactional id. */
 	if (o.resume && o.txn_id == NULL) {
 		cdc_error("--resume-position needs --transactional-id or "
 			  "CDC_AVRO2KAFKA_TRANSACTIONAL_ID");
 		goto usage;
 	}
-	o.schema_topic = cdc_kafka_topic(schema_flag, o.prefix, "schemas");
-	o.offsets_topic = cdc_kafka_topic(offsets_flag, o.prefix, "offsets");
-	o.ddl_topic = cdc_kafka_topic(ddl_flag, o.prefix, "ddl");
+	o.schema_topic = cdc_kafka_topic(o.k.schema_topic_flag, o.k.prefix,
+	    "schemas");
+	o.offsets_topic = cdc_kafka_topic(offsets_flag, o.k.prefix, "offsets");
+	o.ddl_topic = cdc_kafka_topic(o.k.ddl_topic_flag, o.k.prefix, "ddl");
 
 	/* Check the properties once before touching the network. */
-	{
-		rd_kafka_conf_t *conf = a2k_conf(&o, err, sizeof(err));
-
-		if (conf == NULL) {
-			cdc_error("%s", err);
-			rc = EX_CONFIG;
-			goto out;
-		}
-		rd_kafka_conf_destroy(conf);
+	conf = a2k_conf(&o, err, sizeof(err));
+	if (conf == NULL) {
+		cdc_error("%s", err);
+		rc = EX_CONFIG;
+		goto out;
 	}
+	rd_kafka_conf_destroy(conf);
 	rc = o.resume ? a2k_resume_position(&o) : a2k_run(&o);
 out:
 	free(o.schema_topic);
 	free(o.offsets_topic);
 	free(o.ddl_topic);
-	free(o.props);
+	cdc_kafka_opts_fini(&o.k);
 	return cdc_stdout_close(rc);
 usage:
-	free(o.props);
+	cdc_kafka_opts_fini(&o.k);
 	fprintf(stderr, "try 'avro2kafka --help'\n");
 	return EX_USAGE;
 }

@@ -205,7 +205,7 @@ topic_get(struct state *st, const char *name, size_t len, int64_t partitions,
 	t->name = cdc_xstrndup(name, len);
 	if (partitions > 0 &&
 	    cdc_kafka_ensure_topic(st->rk, t->name, (int)partitions,
-		(int)st->o->replication, 0, (int)st->o->timeout_s * 1000, err,
+		(int)st->o->replication, 0, (int)st->o->k.timeout_s * 1000, err,
 		errlen) == -1) {
 		char detail[CDC_ERRLEN];
 
@@ -418,9 +418,9 @@ static int
 prefix_check(struct state *st, const struct cdc_frame *f, char *err,
     size_t errlen)
 {
-	size_t n = strlen(st->o->prefix);
+	size_t n = strlen(st->o->k.prefix);
 
-	if (f->topic.len > n + 1 && memcmp(f->topic.p, st->o->prefix, n) == 0 &&
+	if (f->topic.len > n + 1 && memcmp(f->topic.p, st->o->k.prefix, n) == 0 &&
 	    f->topic.p[n] == '.')
 		return 0;
 	st->cfg_rc = EX_CONFIG;
@@ -428,7 +428,7 @@ prefix_check(struct state *st, const struct cdc_frame *f, char *err,
 	    "change topic '%.*s' is not under the prefix '%s' (-p, "
 	    "CDC_TOPIC_PREFIX): binlog2avro --topic-prefix and avro2kafka -p "
 	    "must be the same",
-	    (int)f->topic.len, (const char *)f->topic.p, st->o->prefix);
+	    (int)f->topic.len, (const char *)f->topic.p, st->o->k.prefix);
 }
 
 static int
@@ -516,10 +516,10 @@ txn_commit(struct state *st, char *err, size_t errlen)
 		if (produce(st, rkt, &k, &v, NULL, 0, 0, err, errlen) == -1)
 			return -1;
 	}
-	deadline = cdc_mono_ms() + st->o->timeout_s * 1000;
+	deadline = cdc_mono_ms() + st->o->k.timeout_s * 1000;
 	for (;;) {
 		e = rd_kafka_commit_transaction(st->rk,
-		    (int)st->o->timeout_s * 1000);
+		    (int)st->o->k.timeout_s * 1000);
 		if (e == NULL)
 			break;
 		if (rd_kafka_error_is_retriable(e) && !cdc_stop &&
@@ -627,9 +627,9 @@ a2k_conf(const struct a2k_opts *o, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf;
 	char buf[32];
-	int64_t tmo = o->timeout_s * 1000;
+	int64_t tmo = o->k.timeout_s * 1000;
 
-	conf = cdc_kafka_conf_new(o->brokers, err, errlen);
+	conf = cdc_kafka_conf_new(o->k.brokers, err, errlen);
 	if (conf == NULL)
 		return NULL;
 #define SET(k, v)                                                             \
@@ -660,7 +660,7 @@ a2k_conf(const struct a2k_opts *o, char *err, size_t errlen)
 		SET("transaction.timeout.ms", buf);
 	}
 #undef SET
-	if (cdc_kafka_set_all(conf, o->props, o->nprops, err, errlen) == -1)
+	if (cdc_kafka_set_all(conf, o->k.props, o->k.nprops, err, errlen) == -1)
 		goto fail;
 	return conf;
 fail:
@@ -692,7 +692,7 @@ setup(struct state *st, char *err, size_t errlen)
 	rd_kafka_conf_t *conf;
 	rd_kafka_error_t *e;
 	char detail[CDC_ERRLEN];
-	int tmo = (int)o->timeout_s * 1000;
+	int tmo = (int)o->k.timeout_s * 1000;
 
 	conf = a2k_conf(o, err, errlen);
 	if (conf == NULL)
@@ -710,16 +710,16 @@ setup(struct state *st, char *err, size_t errlen)
 	if (cdc_kafka_probe(st->rk, tmo, NULL, detail, sizeof(detail)) ==
 	    -1) {
 		cdc_err(err, errlen, "cannot reach kafka at '%s': %s",
-		    o->brokers, detail);
+		    o->k.brokers, detail);
 		return EX_UNAVAILABLE;
 	}
-	if (o->registry != NULL) {
-		st->wire = a2k_wire_new(o->registry, o->timeout_s, err,
+	if (o->k.registry != NULL) {
+		st->wire = a2k_wire_new(o->k.registry, o->k.timeout_s, err,
 		    errlen);
 		if (st->wire == NULL)
 			return EX_CONFIG;
 	}
-	if ((o->registry == NULL &&
+	if ((o->k.registry == NULL &&
 		cdc_kafka_ensure_topic(st->rk, o->schema_topic, 1,
 		    (int)o->replication, 1, tmo, detail, sizeof(detail)) ==
 		    -1) ||
@@ -744,8 +744,8 @@ setup(struct state *st, char *err, size_t errlen)
 		}
 		st->txn_start = cdc_mono_ms();
 	}
-	if (o->ack_path != NULL) {
-		st->ack_fd = ack_open(o->ack_path, err, errlen);
+	if (o->k.ack_path != NULL) {
+		st->ack_fd = ack_open(o->k.ack_path, err, errlen);
 		if (st->ack_fd == -1)
 			return cdc_stop ? 0 : EX_IOERR;
 	}
@@ -781,7 +781,7 @@ finish(struct state *st, int how)
 			 * share its Kafka transaction. A restart from
 			 * --resume-position sends them again. */
 			e = rd_kafka_abort_transaction(st->rk,
-			    (int)st->o->timeout_s * 1000);
+			    (int)st->o->k.timeout_s * 1000);
 			if (e != NULL) {
 				cdc_error("cannot abort kafka transaction: %s",
 				    rd_kafka_error_string(e));
@@ -804,7 +804,7 @@ finish(struct state *st, int how)
 		}
 		return ok ? 0 : how;
 	}
-	deadline = cdc_mono_ms() + st->o->timeout_s * 1000;
+	deadline = cdc_mono_ms() + st->o->k.timeout_s * 1000;
 	while (rd_kafka_outq_len(st->rk) > 0 && !st->failed &&
 	    !cdc_kafka_health.fatal && cdc_mono_ms() < deadline) {
 		rd_kafka_flush(st->rk, 100);
@@ -823,7 +823,7 @@ finish(struct state *st, int how)
 		return inflight > 0 ? EX_TEMPFAIL : EX_UNAVAILABLE;
 	if (inflight > 0) {
 		cdc_error("%d records not delivered within %" PRId64 "s",
-		    inflight, st->o->timeout_s);
+		    inflight, st->o->k.timeout_s);
 		return EX_TEMPFAIL;
 	}
 	return ok ? 0 : how;
@@ -848,7 +848,7 @@ teardown(struct state *st)
 	cdc_fpmap_fini(&st->sent);
 	a2k_wire_free(st->wire);
 	cdc_buf_fini(&st->vp);
-	if (st->ack_fd != -1 && st->ack_fd != st->o->ack_fd)
+	if (st->ack_fd != -1 && st->ack_fd != st->o->k.ack_fd)
 		close(st->ack_fd);
 }
 
@@ -951,9 +951,9 @@ a2k_run(const struct a2k_opts *o)
 
 	memset(&st, 0, sizeof(st));
 	st.o = o;
-	st.ack_fd = o->ack_fd;
+	st.ack_fd = o->k.ack_fd;
 	st.stats_at = cdc_mono_ms();
-	a2k_metrics_start(o->metrics);
+	a2k_metrics_start(o->k.metrics);
 	cdc_fpmap_init(&st.sent);
 	cdc_buf_init(&st.vp);
 	epoch_open(&st);

@@ -32,13 +32,13 @@ fence(const struct a2k_opts *o, char *err, size_t errlen)
 		    detail);
 		return EX_CONFIG;
 	}
-	if (cdc_kafka_probe(rk, (int)o->timeout_s * 1000, NULL, detail,
+	if (cdc_kafka_probe(rk, (int)o->k.timeout_s * 1000, NULL, detail,
 		sizeof(detail)) == -1) {
 		cdc_err(err, errlen, "cannot reach kafka at '%s': %s",
-		    o->brokers, detail);
+		    o->k.brokers, detail);
 		rc = EX_UNAVAILABLE;
 	} else {
-		e = rd_kafka_init_transactions(rk, (int)o->timeout_s * 1000);
+		e = rd_kafka_init_transactions(rk, (int)o->k.timeout_s * 1000);
 		if (e != NULL) {
 			cdc_err(err, errlen,
 			    "cannot take over transactional id '%s': %s",
@@ -66,7 +66,7 @@ scan(const struct a2k_opts *o, char **pos, char *err, size_t errlen)
 	int64_t deadline;
 
 	*pos = NULL;
-	conf = cdc_kafka_conf_new(o->brokers, err, errlen);
+	conf = cdc_kafka_conf_new(o->k.brokers, err, errlen);
 	if (conf == NULL)
 		return EX_CONFIG;
 	if (cdc_kafka_set(conf, "isolation.level", "read_committed", err,
@@ -77,7 +77,7 @@ scan(const struct a2k_opts *o, char **pos, char *err, size_t errlen)
 		-1 ||
 	    cdc_kafka_set(conf, "group.id", "avro2kafka-resume", err,
 		errlen) == -1 ||
-	    cdc_kafka_set_all(conf, o->props, o->nprops, err, errlen) == -1) {
+	    cdc_kafka_set_all(conf, o->k.props, o->k.nprops, err, errlen) == -1) {
 		rd_kafka_conf_destroy(conf);
 		return EX_CONFIG;
 	}
@@ -89,7 +89,7 @@ scan(const struct a2k_opts *o, char **pos, char *err, size_t errlen)
 		return EX_CONFIG;
 	}
 	n = cdc_kafka_partitions(rk, o->offsets_topic,
-	    (int)o->timeout_s * 1000, detail, sizeof(detail));
+	    (int)o->k.timeout_s * 1000, detail, sizeof(detail));
 	if (n < 0) {
 		cdc_err(err, errlen, "cannot read '%s': %s", o->offsets_topic,
 		    detail);
@@ -102,7 +102,7 @@ scan(const struct a2k_opts *o, char **pos, char *err, size_t errlen)
 		    ->offset = RD_KAFKA_OFFSET_BEGINNING;
 	if (n > 0)
 		rd_kafka_assign(rk, parts);
-	deadline = cdc_mono_ms() + o->timeout_s * 1000;
+	deadline = cdc_mono_ms() + o->k.timeout_s * 1000;
 	while (eofs < n) {
 		if (cdc_stop || cdc_mono_ms() > deadline) {
 			cdc_err(err, errlen, "cannot read '%s' to its end",

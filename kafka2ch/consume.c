@@ -319,7 +319,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			if (st->o->exit_at_end &&
 			    rd_kafka_query_watermark_offsets(rk, p->topic,
 				p->partition, &lo, &hi,
-				(int)st->o->timeout_s * 1000) ==
+				(int)st->o->k.timeout_s * 1000) ==
 				RD_KAFKA_RESP_ERR_NO_ERROR)
 				p->end = hi;
 			cdc_debug("assigned '%s' partition %" PRId32
@@ -382,7 +382,7 @@ k2c_conf(const struct k2c_opts *o, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf;
 
-	conf = cdc_kafka_conf_new(o->brokers, err, errlen);
+	conf = cdc_kafka_conf_new(o->k.brokers, err, errlen);
 	if (conf == NULL)
 		return NULL;
 #define SET(k, v)                                                             \
@@ -410,7 +410,7 @@ k2c_conf(const struct k2c_opts *o, char *err, size_t errlen)
 	SET("queued.max.messages.kbytes", "4096");
 	SET("topic.metadata.refresh.interval.ms", "30000");
 #undef SET
-	if (cdc_kafka_set_all(conf, o->props, o->nprops, err, errlen) == -1)
+	if (cdc_kafka_set_all(conf, o->k.props, o->k.nprops, err, errlen) == -1)
 		goto fail;
 	return conf;
 fail:
@@ -680,12 +680,12 @@ kafka_gone(struct state *st)
 
 	if (cdc_kafka_health.down_since == 0 ||
 	    cdc_mono_ms() - cdc_kafka_health.down_since <
-		st->o->timeout_s * 1000)
+		st->o->k.timeout_s * 1000)
 		return 0;
 	if (cdc_kafka_probe(st->rk, 2000, NULL, err, sizeof(err)) == 0)
 		return 0;
 	cdc_error("kafka at '%s' unreachable for %" PRId64 "s: %s",
-	    st->o->brokers, st->o->timeout_s, err);
+	    st->o->k.brokers, st->o->k.timeout_s, err);
 	return 1;
 }
 
@@ -941,7 +941,7 @@ drain(struct state *st)
 		dup2(nullfd, STDOUT_FILENO);
 		close(nullfd);
 	}
-	acked = acks_wait(st, st->o->timeout_s * 1000);
+	acked = acks_wait(st, st->o->k.timeout_s * 1000);
 	rc = st->rc;
 	if (rc == 0 && !acked && st->unacked > 0) {
 		cdc_warn("%" PRId64 " changes not acknowledged downstream; "
@@ -973,7 +973,7 @@ k2c_run(const struct k2c_opts *o)
 	st.o = o;
 	st.ack_fd = -1;
 	st.stats_at = st.mark_at = cdc_mono_ms();
-	k2c_metrics_start(o->metrics);
+	k2c_metrics_start(o->k.metrics);
 	cdc_buf_init(&st.pos);
 	cdc_buf_init(&st.fpos);
 	cur = &st;
@@ -988,18 +988,18 @@ k2c_run(const struct k2c_opts *o)
 		return EX_IOERR;
 	}
 	cdc_writer_set_unbuffered(st.w, o->unbuffered);
-	if (o->ack_path != NULL) {
-		st.ack_fd = open_ack(o->ack_path);
+	if (o->k.ack_path != NULL) {
+		st.ack_fd = open_ack(o->k.ack_path);
 		if (st.ack_fd == -1) {
 			cdc_writer_free(st.w);
 			if (cdc_stop)
 				return 0;
-			cdc_error("cannot open '%s': %s", o->ack_path,
+			cdc_error("cannot open '%s': %s", o->k.ack_path,
 			    strerror(errno));
 			return EX_IOERR;
 		}
 	} else {
-		st.ack_fd = o->ack_fd;
+		st.ack_fd = o->k.ack_fd;
 	}
 	if (st.ack_fd != -1) {
 		fcntl(st.ack_fd, F_SETFL,
@@ -1025,9 +1025,9 @@ k2c_run(const struct k2c_opts *o)
 		goto out;
 	}
 	rd_kafka_poll_set_consumer(st.rk);
-	if (cdc_kafka_probe(st.rk, (int)o->timeout_s * 1000, NULL, err,
+	if (cdc_kafka_probe(st.rk, (int)o->k.timeout_s * 1000, NULL, err,
 		sizeof(err)) == -1) {
-		cdc_error("cannot reach kafka at '%s': %s", o->brokers, err);
+		cdc_error("cannot reach kafka at '%s': %s", o->k.brokers, err);
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}
@@ -1053,8 +1053,8 @@ k2c_run(const struct k2c_opts *o)
 		rc = EX_CONFIG;
 		goto out;
 	}
-	if (o->registry != NULL) {
-		st.wire = k2c_wire_new(o->registry, o->timeout_s, err,
+	if (o->k.registry != NULL) {
+		st.wire = k2c_wire_new(o->k.registry, o->k.timeout_s, err,
 		    sizeof(err));
 		if (st.wire == NULL) {
 			cdc_error("%s", err);
@@ -1080,7 +1080,7 @@ out:
 	k2c_schemas_free(st.schemas);
 	k2c_wire_free(st.wire);
 	cdc_ack_reader_free(st.ackr);
-	if (st.ack_fd != -1 && st.ack_fd != o->ack_fd)
+	if (st.ack_fd != -1 && st.ack_fd != o->k.ack_fd)
 		close(st.ack_fd);
 	cdc_writer_free(st.w);
 	for (i = 0; i < st.nparts; i++)

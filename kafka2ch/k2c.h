@@ -7,30 +7,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kafkaopt.h"
 #include "stream.h"
 
 struct k2c_opts {
-	const char *brokers;
+	struct cdc_kafka_opts k; /* brokers, -X, prefix, registry, acks, -w, -G */
 	const char *group;
-	const char *prefix;
 	char *schema_topic; /* owned */
 	char *ddl_topic;    /* owned */
 	char **topics;      /* names, or regexes starting with '^' */
 	size_t ntopics;
 	char *default_regex; /* owned; used when ntopics == 0 */
-	const char *ack_path;
-	int ack_fd; /* -1: none */
-	char **props;
-	size_t nprops;
 	const char *offset_reset; /* earliest or latest */
 	int exit_at_end;
 	int unbuffered;
 	int64_t mark_changes;
 	int64_t mark_ms;
-	int64_t timeout_s;        /* retry budget */
 	int64_t schema_timeout_s; /* wait for an unknown schema */
-	const char *registry;     /* --schema-registry URL, or NULL */
-	const char *metrics;      /* --metrics FILE, or NULL */
 };
 
 /* Applies the -X properties and the settings every kafka2ch consumer

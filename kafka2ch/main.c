@@ -98,68 +98,41 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-	    {"ack", required_argument, NULL, 'A'},
-	    {"ack-fd", required_argument, NULL, 'a'},
+	    CDC_KAFKA_LONGOPTS,
 	    {"from-beginning", no_argument, NULL, 'B'},
-	    {"brokers", required_argument, NULL, 'b'},
-	    {"ddl-topic", required_argument, NULL, 'D'},
 	    {"from-end", no_argument, NULL, 'E'},
 	    {"exit-at-end", no_argument, NULL, 'e'},
 	    {"group", required_argument, NULL, 'g'},
-	    {"metrics", required_argument, NULL, 'G'},
-	    {"help", no_argument, NULL, 'h'},
 	    {"mark-interval", required_argument, NULL, 'i'},
 	    {"mark-changes", required_argument, NULL, 'm'},
-	    {"prefix", required_argument, NULL, 'p'},
-	    {"topic-prefix", required_argument, NULL, 'p'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"schema-topic", required_argument, NULL, 'S'},
 	    {"schema-timeout", required_argument, NULL, 's'},
-	    {"log-time", no_argument, NULL, 'T'},
-	    {"schema-registry", required_argument, NULL, 'U'},
 	    {"unbuffered", no_argument, NULL, 'u'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"timeout", required_argument, NULL, 'w'},
-	    {"property", required_argument, NULL, 'X'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct k2c_opts o;
-	const char *schema_flag = NULL, *ddl_flag = NULL, *env;
+	rd_kafka_conf_t *conf;
 	char err[CDC_ERRLEN];
-	int c, rc, list = 0, from_b = 0, from_e = 0;
-	int64_t v;
+	int c, rc, from_b = 0, from_e = 0;
 
 	cdc_init(argv[0]);
 	cdc_signals_install();
 	memset(&o, 0, sizeof(o));
-	o.ack_fd = -1;
+	cdc_kafka_opts_init(&o.k, argc);
 	o.mark_changes = 10000;
 	o.mark_ms = 1000;
-	o.timeout_s = -1;
 	o.schema_timeout_s = 30;
 	o.offset_reset = "earliest";
-	o.props = cdc_xcalloc((size_t)argc, sizeof(*o.props));
 	while ((c = getopt_long(argc, argv,
-		    "A:a:Bb:D:Eeg:G:hi:m:p:qS:s:TU:uvVw:X:", longopts,
+		    CDC_KAFKA_SHORTOPTS "BEeg:i:m:s:u", longopts,
 		    NULL)) != -1) {
+		rc = cdc_kafka_opt(&o.k, c, optarg);
+		if (rc == -1)
+			goto usage;
+		if (rc == 1 || cdc_opt_common(c))
+			continue;
 		switch (c) {
-		case 'A':
-			o.ack_path = optarg;
-			break;
-		case 'a':
-			if (cdc_opt_int("--ack-fd", optarg, 0, 1 << 20, &v) == -1)
-				goto usage;
-			o.ack_fd = (int)v;
-			break;
 		case 'B':
 			from_b = 1;
-			break;
-		case 'b':
-			o.brokers = optarg;
-			break;
-		case 'D':
-			ddl_flag = optarg;
 			break;
 		case 'E':
 			from_e = 1;
@@ -170,11 +143,8 @@ main(int argc, char *argv[])
 		case 'g':
 			o.group = optarg;
 			break;
-		case 'G':
-			o.metrics = optarg;
-			break;
 		case 'h':
-			free(o.props);
+			cdc_kafka_opts_fini(&o.k);
 			usage(stdout);
 			return cdc_stdout_close(0);
 		case 'i':
@@ -187,19 +157,10 @@ main(int argc, char *argv[])
 				&o.mark_changes) == -1)
 				goto usage;
 			break;
-		case 'p':
-			o.prefix = optarg;
-			break;
-		case 'S':
-			schema_flag = optarg;
-			break;
 		case 's':
 			if (cdc_opt_int("--schema-timeout", optarg, 0, 86400,
 				&o.schema_timeout_s) == -1)
 				goto usage;
-			break;
-		case 'U':
-			o.registry = optarg;
 			break;
 		case 'u':
 			o.unbuffered = 1;
@@ -208,27 +169,14 @@ main(int argc, char *argv[])
 			printf("kafka2ch %s (stream format %s, %s)\n",
 			    CDC_VERSION, CDC_STREAM_FORMAT,
 			    cdc_kafka_version());
-			free(o.props);
+			cdc_kafka_opts_fini(&o.k);
 			return cdc_stdout_close(0);
-		case 'w':
-			if (cdc_opt_int("--timeout", optarg, 1, 86400, &o.timeout_s) ==
-			    -1)
-				goto usage;
-			break;
-		case 'X':
-			if (strcmp(optarg, "list") == 0)
-				list = 1;
-			else
-				o.props[o.nprops++] = optarg;
-			break;
 		default:
-			if (cdc_opt_common(c))
-				break;
 			goto usage;
 		}
 	}
-	if (list) {
-		free(o.props);
+	if (o.k.list) {
+		cdc_kafka_opts_fini(&o.k);
 		cdc_kafka_conf_list();
 		return cdc_stdout_close(0);
 	}
@@ -238,72 +186,44 @@ main(int argc, char *argv[])
 		cdc_error("cannot use --from-beginning with --from-end");
 		goto usage;
 	}
-	if (o.ack_path != NULL && o.ack_fd != -1) {
-		cdc_error("cannot use --ack with --ack-fd");
-		goto usage;
-	}
 	if (from_e)
 		o.offset_reset = "latest";
-
-	/* Environment. */
-	o.brokers = cdc_kafka_brokers(o.brokers);
-	o.registry = cdc_registry_url(o.registry);
 	if (o.group == NULL)
 		o.group = cdc_getenv("CDC_KAFKA2CH_GROUP");
-	if (o.prefix == NULL)
-		o.prefix = cdc_getenv_renamed("CDC_TOPIC_PREFIX",
-		    "CDC_KAFKA2CH_PREFIX");
-	if (o.metrics == NULL)
-		o.metrics = cdc_getenv("CDC_KAFKA2CH_METRICS");
-	if (o.prefix == NULL)
-		o.prefix = "cdc";
-	if (o.timeout_s == -1) {
-		o.timeout_s = 60;
-		env = cdc_getenv("CDC_KAFKA2CH_TIMEOUT");
-		if (env != NULL &&
-		    cdc_parse_int("CDC_KAFKA2CH_TIMEOUT", env, 1, 86400,
-			&o.timeout_s, err, sizeof(err)) == -1) {
-			cdc_error("%s", err);
-			rc = EX_CONFIG;
-			goto out;
-		}
-	}
 	if (o.group == NULL) {
 		cdc_error("no consumer group: use --group or "
 			  "CDC_KAFKA2CH_GROUP");
 		goto usage;
 	}
-	if (o.brokers == NULL) {
-		cdc_error("no brokers: use --brokers or CDC_KAFKA_BROKERS");
-		rc = EX_CONFIG;
+	rc = cdc_kafka_opts_finish(&o.k, "KAFKA2CH");
+	if (rc == EX_USAGE)
+		goto usage;
+	if (rc != 0)
 		goto out;
-	}
 	if (isatty(STDOUT_FILENO)) {
 		cdc_error("refusing to write a binary stream to a terminal");
 		goto usage;
 	}
-	o.schema_topic = cdc_kafka_topic(schema_flag, o.prefix, "schemas");
-	o.ddl_topic = cdc_kafka_topic(ddl_flag, o.prefix, "ddl");
-	o.default_regex = default_regex(o.prefix, o.ddl_topic);
-	{
-		rd_kafka_conf_t *conf = k2c_conf(&o, err, sizeof(err));
-
-		if (conf == NULL) {
-			cdc_error("%s", err);
-			rc = EX_CONFIG;
-			goto out;
-		}
-		rd_kafka_conf_destroy(conf);
+	o.schema_topic = cdc_kafka_topic(o.k.schema_topic_flag, o.k.prefix,
+	    "schemas");
+	o.ddl_topic = cdc_kafka_topic(o.k.ddl_topic_flag, o.k.prefix, "ddl");
+	o.default_regex = default_regex(o.k.prefix, o.ddl_topic);
+	conf = k2c_conf(&o, err, sizeof(err));
+	if (conf == NULL) {
+		cdc_error("%s", err);
+		rc = EX_CONFIG;
+		goto out;
 	}
+	rd_kafka_conf_destroy(conf);
 	rc = k2c_run(&o);
 out:
 	free(o.schema_topic);
 	free(o.ddl_topic);
 	free(o.default_regex);
-	free(o.props);
+	cdc_kafka_opts_fini(&o.k);
 	return cdc_stdout_close(rc);
 usage:
-	free(o.props);
+	cdc_kafka_opts_fini(&o.k);
 	fprintf(stderr, "try 'kafka2ch --help'\n");
 	return EX_USAGE;
 }

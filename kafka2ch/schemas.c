@@ -30,7 +30,7 @@ k2c_schemas_new(const struct k2c_opts *o, char *err, size_t errlen)
 	rd_kafka_conf_t *conf;
 	char detail[CDC_ERRLEN];
 
-	conf = cdc_kafka_conf_new(o->brokers, err, errlen);
+	conf = cdc_kafka_conf_new(o->k.brokers, err, errlen);
 	if (conf == NULL)
 		return NULL;
 	/* Its own group id, never joined: offsets are never committed. */
@@ -42,7 +42,7 @@ k2c_schemas_new(const struct k2c_opts *o, char *err, size_t errlen)
 		errlen) == -1 ||
 	    cdc_kafka_set(conf, "auto.offset.reset", "earliest", err,
 		errlen) == -1 ||
-	    cdc_kafka_set_all(conf, o->props, o->nprops, err, errlen) == -1) {
+	    cdc_kafka_set_all(conf, o->k.props, o->k.nprops, err, errlen) == -1) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
