@@ -204,7 +204,8 @@ opts_parse(struct opts *o, int argc, char *argv[])
 			break;
 		case 'L':
 			cdc_opt_deprecated("-L", "-T (--log-time)");
-			/* FALLTHROUGH */
+			cdc_opt_common('T');
+			break;
 		case 'n':
 			lo->dry_run = 1;
 			break;
