@@ -212,20 +212,29 @@ make_url(struct ch *c, struct cdc_buf *u, const char *sql, const char *params)
 	cdc_buf_putc(u, '\0');
 }
 
-/* The exception code in a ClickHouse error text ("Code: 252, ..."). */
+/* The exception code in n bytes of a ClickHouse error text ("Code: 252,
+ * ..." on 18.16, "Code: 252. DB::Exception" later), or -1. */
+static int
+server_code_of(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 6 < n; i++)
+		if (memcmp(p + i, "Code: ", 6) == 0)
+			return (int)strtol((const char *)p + i + 6, NULL, 10);
+	return -1;
+}
+
 static int
 server_code(const struct cdc_buf *b)
 {
-	const char *p;
-	size_t i;
+	return server_code_of(b->p, b->len);
+}
 
-	for (i = 0; i + 6 < b->len; i++) {
-		if (memcmp(b->p + i, "Code: ", 6) == 0) {
-			p = (const char *)b->p + i + 6;
-			return (int)strtol(p, NULL, 10);
-		}
-	}
-	return -1;
+int
+ch_error_code(const char *err)
+{
+	return server_code_of((const uint8_t *)err, strlen(err));
 }
 
 /* Codes of overload and transient trouble, worth a retry. */

@@ -303,6 +303,8 @@ void ch_set_params(struct ch *c, const char *params);
  * NULL). Returns a class, with the server's text or curl's reason in err. */
 enum ch_result ch_query(struct ch *c, const char *sql, const void *body,
     size_t bodylen, struct cdc_buf *out, char *err, size_t errlen);
+/* The server's exception code in the err text of a refusal, or -1. */
+int ch_error_code(const char *err);
 
 /* An insert running in the background on the multi handle. */
 struct ch_req;

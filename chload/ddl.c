@@ -191,8 +191,10 @@ run(struct loader *l, const char *sql, struct cdc_buf *out, int quiet)
 	return rc;
 }
 
-int
-ddl_exec(struct loader *l, const char *sql)
+/* Runs (or, in --dry-run, prints) a DDL statement: 0, 1 when the server
+ * refused it (its text in err, nothing said), or an exit code. */
+static int
+ddl_try(struct loader *l, const char *sql, char *err, size_t errlen)
 {
 	struct cdc_buf b;
 	int rc = 0;
@@ -210,7 +212,18 @@ ddl_exec(struct loader *l, const char *sql)
 		cdc_buf_fini(&b);
 		return rc;
 	}
-	return run(l, sql, NULL, 0);
+	return run_err(l, sql, NULL, err, errlen);
+}
+
+int
+ddl_exec(struct loader *l, const char *sql)
+{
+	char err[CDC_ERRLEN];
+	int rc = ddl_try(l, sql, err, sizeof(err));
+
+	if (rc == 1)
+		cdc_error("cannot run '%.200s': %s", sql, err);
+	return rc;
 }
 
 int
@@ -547,16 +560,6 @@ col_list(struct cdc_buf *b, const struct tschema *s)
 	}
 }
 
-/* The ClickHouse error code in a refusal's text ("Code: 57, ..." on 18.16,
- * "Code: 57. DB::Exception" later), or -1. */
-static long
-error_code(const char *err)
-{
-	const char *p = strstr(err, "Code: ");
-
-	return p != NULL ? strtol(p + 6, NULL, 10) : -1;
-}
-
 /* Runs the DDL sql of a view. Another loader of the same table (a sink
  * of the same consumer group) may remake the view at the same moment:
  * when our DROP finds it gone (60, UNKNOWN_TABLE) or our CREATE finds it
@@ -565,22 +568,16 @@ static int
 view_exec(struct loader *l, const char *sql, int *raced)
 {
 	char err[CDC_ERRLEN];
-	long code;
-	int rc;
+	int rc = ddl_try(l, sql, err, sizeof(err)), code;
 
-	if (l->o.dry_run)
-		return ddl_exec(l, sql);
-	l->ddl++;
-	cdc_debug("ddl: %s", sql);
-	rc = run_err(l, sql, NULL, err, sizeof(err));
-	if (rc == 1) {
-		code = error_code(err);
-		if (code == 57 || code == 60) {
-			*raced = 1;
-			return 0;
-		}
-		cdc_error("cannot run '%.200s': %s", sql, err);
+	if (rc != 1)
+		return rc;
+	code = ch_error_code(err);
+	if (code == 57 || code == 60) {
+		*raced = 1;
+		return 0;
 	}
+	cdc_error("cannot run '%.200s': %s", sql, err);
 	return rc;
 }
 

@@ -103,3 +103,20 @@ catch_up() {
 	done
 	return 1
 }
+
+# crash_rows DB: "ORDERS/EVENTS", the rows of the workload's tables in
+# MariaDB, for the result line.
+crash_rows() {
+	my -N "$1" -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/'
+}
+
+# bounce STACK SVC SECS: kill -9 service SVC of the private stack under
+# $T/stack, wait SECS, and start it again with STACK (the test's wrapper
+# of scripts/stack for that folder).
+bounce() {
+	kill -KILL "$(cat "$T/stack/$2.pid")"
+	echo "$(date +%T.%N) killed $2" >>"$T/actions.log"
+	sleep "$3"
+	"$1" up "$2" >>"$T/up.log" 2>&1
+	echo "$(date +%T.%N) $2 back: $?" >>"$T/actions.log"
+}

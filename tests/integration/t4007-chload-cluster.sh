@@ -163,9 +163,7 @@ for seed in ${CDC_CLUSTER_SEEDS:-1 2 3}; do
 	wpid=$!
 	sleep $((2 + RANDOM % 4))
 	victim=$((1 + RANDOM % 2))
-	kill -KILL "$(cat "$T/stack/clickhouse-r$victim.pid")"
-	sleep $((2 + RANDOM % 4))
-	st2 up "clickhouse-r$victim" >/dev/null 2>&1
+	bounce st2 "clickhouse-r$victim" $((2 + RANDOM % 4))
 	sleep $((1 + RANDOM % 3))
 	touch "$T/stop-load"
 	wait "$wpid" 2>/dev/null
@@ -177,7 +175,7 @@ for seed in ${CDC_CLUSTER_SEEDS:-1 2 3}; do
 	touch "$T/stop"
 	pkill -TERM -f "$T/stop|t47-direct-$$-$seed|--server-id $((7470 + seed))" 2>/dev/null
 	sleep 1
-	rows=$(my -N "$wdb" -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/')
+	rows=$(crash_rows "$wdb")
 	restarts=$(grep -c '^exited' "$T/direct$seed.log")
 	if [ "$ok" = 11 ]; then
 		t_ok "seed $seed: replica r$victim killed -9 and back, $restarts restarts, both replicas = MariaDB ($rows rows)"

@@ -86,7 +86,7 @@ for seed in $SEEDS; do
 	# (their command lines name $T too).
 	pkill -TERM -f "$T/stop|$T/cdc-sink|t5-src-$seed|t5-g-$seed|server-id $((7000 + seed))" 2>/dev/null
 	sleep 1
-	rows=$(my -N "t5_$seed" -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/')
+	rows=$(crash_rows "t5_$seed")
 	if [ "$ok" = 1 ]; then
 		t_ok "seed $seed: $kills kills, $restarts service restarts, MariaDB = ClickHouse ($rows rows)"
 	else

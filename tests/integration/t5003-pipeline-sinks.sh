@@ -149,7 +149,7 @@ for seed in ${CDC_SINKS_SEEDS:-1 2 3}; do
 		[ "$n" = "$victim" ] || wait "${pids[n]}" 2>/dev/null
 	done
 	wait "$src" 2>/dev/null
-	rows=$(my -N "$db" -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/')
+	rows=$(crash_rows "$db")
 	if [ "$ok" = 1 ]; then
 		t_ok "seed $seed: sink $victim of 3 killed, a fourth started, MariaDB = ClickHouse ($rows rows)"
 	else

@@ -88,11 +88,7 @@ for seed in $SEEDS; do
 	wpid=$!
 	sleep $((3 + RANDOM % 4))
 	victim=$((1 + RANDOM % 3))
-	kill -KILL "$(cat "$T/stack/kafka-b$victim.pid")"
-	echo "$(date +%T.%N) seed $seed killed kafka-b$victim" >>"$T/actions.log"
-	sleep $((4 + RANDOM % 5))
-	st2 up "kafka-b$victim" >>"$T/up.log" 2>&1
-	echo "$(date +%T.%N) seed $seed kafka-b$victim back: $?" >>"$T/actions.log"
+	bounce st2 "kafka-b$victim" $((4 + RANDOM % 5))
 	sleep $((2 + RANDOM % 3))
 	touch "$T/stop-load"
 	wait "$wpid" 2>/dev/null
@@ -100,7 +96,7 @@ for seed in $SEEDS; do
 	catch_up "$db" && ok=1
 	stop_pipeline TERM
 	sleep 1
-	rows=$(my -N "$db" -e "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)" | tr '\t' '/')
+	rows=$(crash_rows "$db")
 	restarts=$(cat "$T"/source$seed.*log "$T"/sink$seed.*.log 2>/dev/null | grep -c '^exited')
 	if [ "$ok" = 1 ]; then
 		t_ok "seed $seed: two sources, two sinks, kafka-b$victim of 3 killed -9 and back, $restarts stage restarts, MariaDB = ClickHouse ($rows rows)"

@@ -85,6 +85,22 @@ through_pipe(int nonblock)
 	return rc == 0 && exit_code(pid) == 0;
 }
 
+/* The exit code of a child that writes to stdout on path, then ends with
+ * cdc_stdout_close(rc) (its one-line message, if any, to /dev/null). */
+static int
+close_stdout_on(const char *path, int rc)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(open(path, O_WRONLY), STDOUT_FILENO);
+		dup2(open("/dev/null", O_WRONLY), STDERR_FILENO);
+		fputs("some output", stdout);
+		_exit(cdc_stdout_close(rc));
+	}
+	return exit_code(pid);
+}
+
 int
 main(void)
 {
@@ -132,28 +148,12 @@ main(void)
 	    exit_code(pid) == 128 + SIGPIPE);
 
 	/* stdout that cannot be flushed turns success into EX_IOERR. */
-	pid = fork();
-	if (pid == 0) {
-		fd = open("/dev/full", O_WRONLY);
-		dup2(fd, STDOUT_FILENO);
-		fd = open("/dev/null", O_WRONLY); /* its one-line message */
-		dup2(fd, STDERR_FILENO);
-		fputs("lost", stdout);
-		_exit(cdc_stdout_close(0));
-	}
 	CHECK("stdout on a full device: cdc_stdout_close(0) gives EX_IOERR",
-	    exit_code(pid) == EX_IOERR);
-	pid = fork();
-	if (pid == 0) {
-		fd = open("/dev/null", O_WRONLY);
-		dup2(fd, STDOUT_FILENO);
-		fputs("kept", stdout);
-		_exit(cdc_stdout_close(0) == 0 && cdc_stdout_close(5) == 5 ?
-			  0 :
-			  1);
-	}
-	CHECK("a good stdout: 0 stays 0, another code passes through",
-	    exit_code(pid) == 0);
+	    close_stdout_on("/dev/full", 0) == EX_IOERR);
+	CHECK("a good stdout: 0 stays 0",
+	    close_stdout_on("/dev/null", 0) == 0);
+	CHECK("and another code passes through",
+	    close_stdout_on("/dev/null", 5) == 5);
 
 	/* The first SIGTERM asks to stop; a second ends at once. */
 	pid = fork();
