@@ -217,7 +217,7 @@ complete(const struct b2a_options *o, struct b2a_table *t,
 		x = &s->cols[i];
 		/* An ENUM or SET of another size has other values. */
 		if (b2a_type_family(c->type) != b2a_type_family(x->type) ||
-		    ((c->type == MT_ENUM || c->type == MT_SET) &&
+		    (b2a_types[c->type].flags & TF_SYMBOLS &&
 			c->meta != x->meta))
 			return cdc_err(err, errlen, "table '%s.%s': column %zu "
 			    "is %s in the table map but '%s' %s in "

@@ -15,6 +15,14 @@
 
 enum { OK = SNAP_OK, FAIL = SNAP_FAIL, RETRY = SNAP_RETRY };
 
+/* The type table names a key's parameter type by its type code. */
+#define SAME(x) ((int)MYSQL_TYPE_##x == (int)MT_##x)
+_Static_assert(SAME(LONGLONG) && SAME(FLOAT) && SAME(DOUBLE) && SAME(DATE) &&
+	SAME(TIME) && SAME(DATETIME) && SAME(TIMESTAMP) && SAME(NEWDECIMAL) &&
+	SAME(BLOB),
+    "MYSQL_TYPE_* codes are the binlog's type codes");
+#undef SAME
+
 /* How column c comes in the binary protocol: its type's row says. */
 static enum b2a_fetch
 fetch_of(const struct b2a_column *c)
@@ -92,7 +100,7 @@ select_sql(const struct b2a_reader *rd, int after, int64_t limit)
 
 		if (i > 0)
 			cdc_buf_puts(&q, ", ");
-		if (c->type == MT_ENUM || c->type == MT_SET) {
+		if (b2a_types[c->type].flags & TF_SYMBOLS) {
 			/* The number the binlog stores. */
 			cdc_buf_puts(&q, "CAST(");
 			b2a_sql_ident(&q, c->name);
@@ -290,7 +298,7 @@ b2a_reader_fetch_long(struct b2a_reader *rd, MYSQL_STMT *st, char *err,
 }
 
 static void
-col_value(const struct b2a_fcol *k, struct b2a_snapval *v)
+col_value(const struct b2a_fcol *k, struct b2a_parts *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->null = k->null;
@@ -326,7 +334,7 @@ b2a_reader_encode(struct b2a_reader *rd, struct b2a_row *w, char *err,
     size_t errlen)
 {
 	const struct b2a_table *t = rd->t;
-	struct b2a_snapval v;
+	struct b2a_parts v;
 	char msg[CDC_ERRLEN];
 	size_t i;
 
@@ -352,22 +360,6 @@ b2a_reader_encode(struct b2a_reader *rd, struct b2a_row *w, char *err,
 	return OK;
 }
 
-/* The parameter type of a temporal key column. */
-static enum enum_field_types
-param_time_type(uint8_t type)
-{
-	switch (type) {
-	case MT_DATE:
-		return MYSQL_TYPE_DATE;
-	case MT_TIME2:
-		return MYSQL_TYPE_TIME;
-	case MT_TIMESTAMP2:
-		return MYSQL_TYPE_TIMESTAMP;
-	default:
-		return MYSQL_TYPE_DATETIME;
-	}
-}
-
 int
 b2a_reader_keys(struct b2a_reader *rd, const char *after)
 {
@@ -377,6 +369,7 @@ b2a_reader_keys(struct b2a_reader *rd, const char *after)
 
 	for (i = 0; i < t->npk; i++) {
 		const struct b2a_column *c = &t->cols[t->pk[i]];
+		const struct b2a_type *ty = &b2a_types[c->type];
 		struct b2a_keyval *kv = &rd->kv[i];
 
 		comma = strchr(p, ',');
@@ -400,10 +393,11 @@ b2a_reader_keys(struct b2a_reader *rd, const char *after)
 		kv->t.minute = kv->v.minute;
 		kv->t.second = kv->v.second;
 		kv->t.second_part = kv->v.us;
-		kv->t.time_type = c->type == MT_DATE ? MYSQL_TIMESTAMP_DATE :
-		    c->type == MT_TIME2		     ? MYSQL_TIMESTAMP_TIME :
-						       MYSQL_TIMESTAMP_DATETIME;
-		if (c->type == MT_BIT) {
+		kv->t.time_type = ty->param == MYSQL_TYPE_DATE ?
+		    MYSQL_TIMESTAMP_DATE :
+		    ty->param == MYSQL_TYPE_TIME ? MYSQL_TIMESTAMP_TIME :
+						   MYSQL_TIMESTAMP_DATETIME;
+		if (ty->key == KEY_BIT) {
 			uint64_t u = 0;
 
 			for (j = 0; j < kv->v.n; j++)
@@ -414,34 +408,32 @@ b2a_reader_keys(struct b2a_reader *rd, const char *after)
 	for (i = 0; i < t->npk; i++) {
 		for (j = 0; j <= i; j++) {
 			const struct b2a_column *c = &t->cols[t->pk[j]];
+			const struct b2a_type *ty = &b2a_types[c->type];
 			struct b2a_keyval *kv = &rd->kv[j];
 			MYSQL_BIND *b = &rd->par[n++];
 
 			memset(b, 0, sizeof(*b));
-			switch (c->type == MT_BIT ? F_INT : fetch_of(c)) {
-			case F_INT:
-				b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer_type = (enum enum_field_types)ty->param;
+			switch (ty->param) {
+			case MYSQL_TYPE_LONGLONG:
 				b->buffer = &kv->i;
 				b->is_unsigned = c->is_unsigned ||
-				    c->type == MT_ENUM || c->type == MT_SET ||
-				    c->type == MT_BIT;
+				    ty->flags & TF_SYMBOLS ||
+				    ty->key == KEY_BIT;
 				break;
-			case F_FLOAT:
-				b->buffer_type = MYSQL_TYPE_FLOAT;
+			case MYSQL_TYPE_FLOAT:
 				b->buffer = &kv->v.f;
 				break;
-			case F_DOUBLE:
-				b->buffer_type = MYSQL_TYPE_DOUBLE;
+			case MYSQL_TYPE_DOUBLE:
 				b->buffer = &kv->v.d;
 				break;
-			case F_TIME:
-				b->buffer_type = param_time_type(c->type);
+			case MYSQL_TYPE_DATE:
+			case MYSQL_TYPE_TIME:
+			case MYSQL_TYPE_DATETIME:
+			case MYSQL_TYPE_TIMESTAMP:
 				b->buffer = &kv->t;
 				break;
-			case F_BYTES:
-				b->buffer_type = c->type == MT_NEWDECIMAL ?
-				    MYSQL_TYPE_NEWDECIMAL :
-				    MYSQL_TYPE_BLOB;
+			default: /* bytes: DECIMAL's digits, BLOB */
 				b->buffer = kv->bytes.p != NULL ?
 				    (void *)kv->bytes.p :
 				    (void *)"";

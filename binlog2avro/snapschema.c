@@ -162,9 +162,33 @@ is_text_charset(const char *cs)
 	    strcmp(cs, "utf8mb3") == 0 || strcmp(cs, "utf8") == 0;
 }
 
+/* The type whose row names information_schema's DATA_TYPE dt, and the
+ * place of dt among its names; 0 when none does. */
+static uint8_t
+type_named(const char *dt, size_t *place)
+{
+	size_t n = strlen(dt), k;
+	const char *p;
+	int code;
+
+	for (code = 0; code < 256; code++) {
+		p = b2a_types[code].is_names;
+		for (k = 0; p != NULL && *p != '\0'; k++) {
+			size_t len = strcspn(p, ",");
+
+			if (len == n && strncmp(p, dt, n) == 0) {
+				*place = k;
+				return (uint8_t)code;
+			}
+			p += len + (p[len] == ',');
+		}
+	}
+	return 0;
+}
+
 /* Sets type, meta and collation of column c of the table map type that
  * information_schema's DATA_TYPE dt stands for (tablemap.c's read_meta
- * conventions). */
+ * conventions), as the type table's row says. */
 static int
 column_type(struct b2a_column *c, struct b2a_snapcol *k, MYSQL_ROW r,
     unsigned long *len, char *err, size_t errlen)
@@ -172,112 +196,67 @@ column_type(struct b2a_column *c, struct b2a_snapcol *k, MYSQL_ROW r,
 	const char *dt = r[1], *ct = r[2];
 	uint64_t octets = num(r[4]), prec = num(r[5]), scale = num(r[6]);
 	uint64_t fsp = num(r[7]);
-	int character = 1;
-	static const struct {
-		const char *name;
-		uint8_t type;
-	} fixed[] = {{"tinyint", MT_TINY}, {"smallint", MT_SHORT},
-	    {"mediumint", MT_INT24}, {"int", MT_LONG}, {"integer", MT_LONG},
-	    {"bigint", MT_LONGLONG}, {"year", MT_YEAR}, {"date", MT_DATE}};
-	static const char *blobs[4][2] = {{"tinytext", "tinyblob"},
-	    {"text", "blob"}, {"mediumtext", "mediumblob"},
-	    {"longtext", "longblob"}};
-	static const char *geoms[] = {"geometry", "point", "linestring",
-	    "polygon", "multipoint", "multilinestring", "multipolygon",
-	    "geometrycollection", "geomcollection"};
-	size_t i;
+	int compressed = strstr(ct, "COMPRESSED") != NULL;
+	size_t place = 0;
 
 	(void)len;
 	c->meta = 0;
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		if (strcmp(dt, fixed[i].name) == 0) {
-			c->type = fixed[i].type;
-			c->is_unsigned = c->type != MT_YEAR &&
-			    c->type != MT_DATE &&
-			    strstr(ct, "unsigned") != NULL;
-			return 0;
-		}
-	}
-	for (i = 0; i < 4; i++) {
-		if (strcmp(dt, blobs[i][0]) == 0 ||
-		    strcmp(dt, blobs[i][1]) == 0) {
-			c->type = strstr(ct, "COMPRESSED") != NULL ?
-			    MT_BLOB_COMPRESSED :
-			    MT_BLOB;
-			c->meta = (uint16_t)(i + 1);
-			goto charset;
-		}
-	}
-	for (i = 0; i < sizeof(geoms) / sizeof(geoms[0]); i++) {
-		if (strcmp(dt, geoms[i]) == 0) {
-			c->type = MT_GEOMETRY;
-			c->meta = 4;
-			c->collation = 63;
-			return 0;
-		}
-	}
-	if (strcmp(dt, "decimal") == 0 || strcmp(dt, "numeric") == 0) {
-		c->type = MT_NEWDECIMAL;
-		c->meta = (uint16_t)(prec << 8 | scale);
-		c->is_unsigned = strstr(ct, "unsigned") != NULL;
-	} else if (strcmp(dt, "float") == 0 || strcmp(dt, "double") == 0 ||
-	    strcmp(dt, "real") == 0 || strcmp(dt, "double precision") == 0) {
-		c->type = dt[0] == 'f' ? MT_FLOAT : MT_DOUBLE;
-		c->meta = c->type == MT_FLOAT ? 4 : 8;
-		c->is_unsigned = strstr(ct, "unsigned") != NULL;
-	} else if (strcmp(dt, "bit") == 0) {
-		c->type = MT_BIT;
-		c->meta = (uint16_t)((prec % 8) << 8 | prec / 8);
-	} else if (strcmp(dt, "time") == 0) {
-		c->type = MT_TIME2;
-		c->meta = (uint16_t)fsp;
-	} else if (strcmp(dt, "datetime") == 0) {
-		c->type = MT_DATETIME2;
-		c->meta = (uint16_t)fsp;
-	} else if (strcmp(dt, "timestamp") == 0) {
-		c->type = MT_TIMESTAMP2;
-		c->meta = (uint16_t)fsp;
-	} else if (strcmp(dt, "char") == 0 || strcmp(dt, "binary") == 0) {
-		c->type = MT_STRING;
-		c->meta = (uint16_t)octets;
-		goto charset;
-	} else if (strcmp(dt, "varchar") == 0 ||
-	    strcmp(dt, "varbinary") == 0) {
-		c->type = strstr(ct, "COMPRESSED") != NULL ?
-		    MT_VARCHAR_COMPRESSED :
-		    MT_VARCHAR;
-		c->meta = (uint16_t)octets;
-		goto charset;
-	} else if (strcmp(dt, "enum") == 0 || strcmp(dt, "set") == 0) {
-		c->type = dt[0] == 'e' ? MT_ENUM : MT_SET;
-		goto charset; /* meta once the symbols are known */
-	} else if (strcmp(dt, "json") == 0) {
-		c->type = MT_JSON; /* MySQL's; MariaDB's is longtext */
-		c->meta = 4;
-	} else if (strcmp(dt, "vector") == 0) {
-		c->type = MT_VECTOR;
-		c->meta = 4;
-	} else if (strcmp(dt, "uuid") == 0 || strcmp(dt, "inet6") == 0 ||
+	if (strcmp(dt, "uuid") == 0 || strcmp(dt, "inet6") == 0 ||
 	    strcmp(dt, "inet4") == 0) {
 		/* MariaDB's: BINARY(16) or BINARY(4) in the binlog. */
 		c->type = MT_STRING;
 		c->meta = dt[4] == '4' ? 4 : 16;
 		c->collation = 63;
 		k->cast_bytes = c->meta;
-	} else {
+		return 0;
+	}
+	c->type = type_named(dt, &place);
+	if (c->type == 0)
 		return cdc_err(err, errlen, "column '%s' has type %s, which "
 		    "binlog2avro cannot read from information_schema",
 		    c->name, ct);
+	c->is_unsigned = (b2a_types[c->type].flags & TF_SIGNED) != 0 &&
+	    strstr(ct, "unsigned") != NULL;
+	switch (b2a_types[c->type].is_form) {
+	case IS_PRECISION:
+		c->meta = (uint16_t)(prec << 8 | scale);
+		return 0;
+	case IS_IEEE:
+		c->meta = c->type == MT_FLOAT ? 4 : 8;
+		return 0;
+	case IS_BITS:
+		c->meta = (uint16_t)((prec % 8) << 8 | prec / 8);
+		return 0;
+	case IS_FSP:
+		c->meta = (uint16_t)fsp;
+		return 0;
+	case IS_WKB:
+		c->meta = 4;
+		c->collation = 63;
+		return 0;
+	case IS_LONG:
+		c->meta = 4;
+		return 0;
+	case IS_OCTETS:
+		c->meta = (uint16_t)octets;
+		if (compressed && c->type == MT_VARCHAR)
+			c->type = MT_VARCHAR_COMPRESSED;
+		break;
+	case IS_BLOB:
+		c->meta = (uint16_t)(place / 2 + 1);
+		if (compressed)
+			c->type = MT_BLOB_COMPRESSED;
+		break;
+	case IS_SYMBOLS:
+		break; /* meta once the symbols are known */
+	default:
+		return 0;
 	}
-	character = 0;
-charset:
-	if (character) {
-		/* Binary strings have no collation in information_schema. */
-		c->collation = r[9] != NULL ? (int)num(r[9]) : 63;
-		if (r[8] != NULL && r[10] != NULL) {
-			k->charset = cdc_xstrdup(r[8]);
-			k->collation = cdc_xstrdup(r[10]);
-		}
+	/* Binary strings have no collation in information_schema. */
+	c->collation = r[9] != NULL ? (int)num(r[9]) : 63;
+	if (r[8] != NULL && r[10] != NULL) {
+		k->charset = cdc_xstrdup(r[8]);
+		k->collation = cdc_xstrdup(r[10]);
 	}
 	return 0;
 }
@@ -457,7 +436,7 @@ b2a_schema_read(MYSQL *m, const char *db, const char *name,
 		cols[i].column_type = cdc_xstrdup(r[2]);
 		rc = column_type(c, &cols[i], r, len, err, errlen) == 0 ? OK :
 									FAIL;
-		if (rc == OK && (c->type == MT_ENUM || c->type == MT_SET))
+		if (rc == OK && b2a_types[c->type].flags & TF_SYMBOLS)
 			rc = enum_symbols(m, db, name, c, r[8], r[2], err,
 			    errlen);
 	}

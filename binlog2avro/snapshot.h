@@ -8,28 +8,7 @@
 #include <stdint.h>
 
 #include "binlog.h"
-
-/* One value of a result row in the binary protocol, as snapshot.c fetches
- * it for a column of a struct b2a_table:
- *   integers, YEAR, ENUM and SET (selected as their number): i (the
- *     64 bits; unsigned columns' values above INT64_MAX wrap);
- *   FLOAT: f; DOUBLE: d;
- *   DATE, TIME, DATETIME, TIMESTAMP (the session in UTC): the fields of a
- *     MYSQL_TIME, hour counting days for TIME, neg for negative TIME;
- *   DECIMAL (its digits as text), BIT (big-endian bytes), strings in the
- *     column's charset, BINARY at full width, GEOMETRY (SRID + WKB), JSON
- *     text: s[0..n). */
-struct b2a_snapval {
-	int null;
-	int64_t i;
-	float f;
-	double d;
-	int neg;
-	unsigned int year, month, day, hour, minute, second;
-	unsigned long us;
-	const uint8_t *s;
-	size_t n;
-};
+#include "types.h"
 
 /* Appends to out the Avro encoding of v in column c exactly as b2a_value()
  * encodes the same value from a binlog row image (union branch included):
@@ -37,7 +16,7 @@ struct b2a_snapval {
  * b2a_value(), except for MySQL's JSON, whose binary form the server does
  * not send (its text is the text b2a_value() prints). Returns 0, or -1 with
  * err set on a value the column cannot hold. */
-int b2a_snap_value(const struct b2a_column *c, const struct b2a_snapval *v,
+int b2a_snap_value(const struct b2a_column *c, const struct b2a_parts *v,
     struct cdc_buf *out, char *err, size_t errlen);
 
 /* Whether the primary key column c can be compared with a parameter so
@@ -45,12 +24,12 @@ int b2a_snap_value(const struct b2a_column *c, const struct b2a_snapval *v,
 int b2a_snap_key_ok(const struct b2a_column *c);
 /* Appends the text of key value v of column c to out, for a snapshot
  * position: characters [0-9a-fA-F.:T-] only (never ',' or ';'). */
-void b2a_snap_key_text(const struct b2a_column *c, const struct b2a_snapval *v,
+void b2a_snap_key_text(const struct b2a_column *c, const struct b2a_parts *v,
     struct cdc_buf *out);
 /* Parses text s[0..n) made by b2a_snap_key_text() for column c into v;
  * bytes holds v->s (the caller keeps it). Returns 0, or -1. */
 int b2a_snap_key_parse(const struct b2a_column *c, const char *s, size_t n,
-    struct b2a_snapval *v, struct cdc_buf *bytes);
+    struct b2a_parts *v, struct cdc_buf *bytes);
 
 /* A snapshot position (docs/binlog2avro.md, "Snapshot"):
  *   snapshot:FILE:POS;table=DB.TABLE;after=K1,K2,...

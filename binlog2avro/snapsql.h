@@ -79,7 +79,7 @@ struct b2a_fcol {
 
 /* A key column's value as a statement parameter. */
 struct b2a_keyval {
-	struct b2a_snapval v;
+	struct b2a_parts v;
 	struct cdc_buf bytes;
 	long long i;
 	MYSQL_TIME t;

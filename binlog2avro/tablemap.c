@@ -102,7 +102,7 @@ is_character(uint8_t type)
 static int
 is_enum_set(uint8_t type)
 {
-	return type == MT_ENUM || type == MT_SET;
+	return (b2a_types[type].flags & TF_SYMBOLS) != 0;
 }
 
 /* Reads the type metadata of one column; STRING columns reveal their real
@@ -112,31 +112,29 @@ read_meta(struct b2a_column *c, const uint8_t *m)
 {
 	uint8_t b0, b1;
 
-	switch (b2a_types[c->type].meta_len) {
-	case 1:
+	switch (b2a_types[c->type].meta) {
+	case META_BYTE:
 		c->meta = m[0];
 		break;
-	case 2:
-		if (c->type == MT_STRING) {
-			b0 = m[0];
-			b1 = m[1];
-			if ((b0 & 0x30) != 0x30) {
-				/* Lengths above 255 borrow two bits. */
-				c->meta = (uint16_t)(b1 |
-				    (((b0 & 0x30) ^ 0x30) << 4));
-				b0 |= 0x30;
-			} else {
-				c->meta = b1;
-			}
-			if (b0 == MT_ENUM || b0 == MT_SET) {
-				c->type = b0;
-				c->meta = b1; /* bytes of the stored value */
-			}
-		} else if (c->type == MT_VARCHAR || c->type == MT_VAR_STRING ||
-		    c->type == MT_VARCHAR_COMPRESSED) {
-			c->meta = (uint16_t)(m[0] | (m[1] << 8));
+	case META_LE16:
+		c->meta = (uint16_t)(m[0] | (m[1] << 8));
+		break;
+	case META_BE16:
+		c->meta = (uint16_t)((m[0] << 8) | m[1]);
+		break;
+	case META_STRING:
+		b0 = m[0];
+		b1 = m[1];
+		if ((b0 & 0x30) != 0x30) {
+			/* Lengths above 255 borrow two bits. */
+			c->meta = (uint16_t)(b1 | (((b0 & 0x30) ^ 0x30) << 4));
+			b0 |= 0x30;
 		} else {
-			c->meta = (uint16_t)((m[0] << 8) | m[1]);
+			c->meta = b1;
+		}
+		if (b2a_types[b0].flags & TF_SYMBOLS) {
+			c->type = b0;
+			c->meta = b1; /* bytes of the stored value */
 		}
 		break;
 	default:
@@ -786,7 +784,7 @@ b2a_table_parse(const uint8_t *p, size_t n, int id6, int mariadb,
 	p += (t->ncols + 7) / 8;
 	for (i = 0; i < t->ncols; i++) {
 		struct b2a_column *c = &t->cols[i];
-		int ms = b2a_types[types[i]].meta_len;
+		int ms = b2a_meta_len(types[i]);
 
 		c->type = types[i];
 		c->collation = -1;

@@ -51,7 +51,7 @@ table(uint8_t type, uint16_t meta, int nullable, int uns, int collation)
 
 /* Encodes v with the snapshot's path into out; 0 or -1. */
 static int
-snap(const struct b2a_table *t, const struct b2a_snapval *v)
+snap(const struct b2a_table *t, const struct b2a_parts *v)
 {
 	out.len = 0;
 	return b2a_snap_value(&t->cols[0], v, &out, err, sizeof(err));
@@ -91,10 +91,10 @@ bytes_is(size_t skip, const void *want, size_t n)
 	    len == n && memcmp(s, want, n) == 0 && p == out.p + out.len;
 }
 
-static struct b2a_snapval
+static struct b2a_parts
 text(const char *s)
 {
-	struct b2a_snapval v;
+	struct b2a_parts v;
 
 	memset(&v, 0, sizeof(v));
 	v.s = (const uint8_t *)s;
@@ -102,11 +102,11 @@ text(const char *s)
 	return v;
 }
 
-static struct b2a_snapval
+static struct b2a_parts
 tm(int neg, unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi,
     unsigned s, unsigned long us)
 {
-	struct b2a_snapval v;
+	struct b2a_parts v;
 
 	memset(&v, 0, sizeof(v));
 	v.neg = neg;
@@ -124,7 +124,7 @@ static void
 test_values(void)
 {
 	struct b2a_table *t;
-	struct b2a_snapval v;
+	struct b2a_parts v;
 	/* MySQL's manual: DECIMAL(14,4) 1234567890.1234 and its negation. */
 	static const uint8_t pos[] = {0x81, 0x0D, 0xFB, 0x38, 0xD2, 0x04, 0xD2};
 	static const uint8_t neg[] = {0x7E, 0xF2, 0x04, 0xC7, 0x2D, 0xFB, 0x2D};
@@ -228,12 +228,12 @@ test_values(void)
 /* key text is want, and text -> parse -> text is the identity. */
 static int
 key_round_trip(uint8_t type, uint16_t meta, int uns,
-    const struct b2a_snapval *v, const char *want)
+    const struct b2a_parts *v, const char *want)
 {
 	struct b2a_table *t = table(type, meta, 0, uns, type == MT_VARCHAR ?
 	    63 : -1);
 	struct cdc_buf a, b, bytes;
-	struct b2a_snapval w;
+	struct b2a_parts w;
 	int ok;
 
 	cdc_buf_init(&a);
@@ -260,7 +260,7 @@ key_round_trip(uint8_t type, uint16_t meta, int uns,
 static void
 test_keys(void)
 {
-	struct b2a_snapval v;
+	struct b2a_parts v;
 	struct b2a_table *t;
 	struct cdc_buf bytes;
 	static const uint8_t raw[] = {0x00, 0x2C, 0x3B, 0xFF};
@@ -305,6 +305,69 @@ test_keys(void)
 	    b2a_snap_key_parse(&t->cols[0], "12x", 3, &v, &bytes) == -1);
 	cdc_buf_fini(&bytes);
 	b2a_table_free(t);
+}
+
+/* The type table's rows agree with each other: what a snapshot stores a
+ * value of can be read back, keys are bound as a type the reader binds,
+ * and a zero value of every type a snapshot can read encodes. */
+static void
+test_table(void)
+{
+	static const uint8_t params[] = {MT_LONGLONG, MT_FLOAT, MT_DOUBLE,
+	    MT_DATE, MT_TIME, MT_DATETIME, MT_TIMESTAMP, MT_NEWDECIMAL,
+	    MT_BLOB};
+	/* SRID 0, then a WKB POINT(0 0), little-endian. */
+	static const uint8_t wkb[25] = {0, 0, 0, 0, 1, 1};
+	struct b2a_parts zero, point;
+	char name[64];
+	int code, ok, nstore = 0;
+	size_t i;
+
+	memset(&zero, 0, sizeof(zero));
+	zero.s = (const uint8_t *)"";
+	point = zero;
+	point.s = wkb;
+	point.n = sizeof(wkb);
+	for (code = 0; code < 256; code++) {
+		const struct b2a_type *ty = &b2a_types[code];
+		uint16_t meta = ty->meta == META_NONE ? 0 : 4;
+		struct b2a_table *t;
+
+		if (ty->classify == NULL && ty->read == NULL)
+			continue;
+		snprintf(name, sizeof(name), "type %d: classify, read", code);
+		CHECK(name, ty->classify != NULL && ty->read != NULL);
+		for (i = 0, ok = 0; i < sizeof(params); i++)
+			ok |= ty->param == params[i];
+		snprintf(name, sizeof(name), "type %d: key param bound", code);
+		CHECK(name, ok);
+		snprintf(name, sizeof(name), "type %d: fetch as param", code);
+		CHECK(name, (ty->fetch == F_TIME) == (ty->key == KEY_DATE ||
+		    ty->key == KEY_TIME || ty->key == KEY_DATETIME) &&
+		    (ty->fetch != F_INT || ty->param == MT_LONGLONG));
+		if (ty->flags & TF_TEXT)
+			CHECK("a text type has no store", ty->store == NULL);
+		snprintf(name, sizeof(name), "type %d: named, read", code);
+		if (ty->is_names != NULL)
+			CHECK(name, ty->store != NULL || ty->flags & TF_TEXT);
+		if (ty->store == NULL)
+			continue;
+		nstore++;
+		if (code == MT_NEWDECIMAL)
+			meta = 10 << 8 | 2;
+		else if (code == MT_DOUBLE)
+			meta = 8;
+		else if (code == MT_BIT || code == MT_ENUM || code == MT_SET)
+			meta = 1;
+		t = table((uint8_t)code, meta, 0, 0,
+		    ty->flags & TF_CHARSET ? 63 : -1);
+		snprintf(name, sizeof(name), "type %d: zero stored and read",
+		    code);
+		CHECK(name,
+		    snap(t, code == MT_GEOMETRY ? &point : &zero) == 0);
+		b2a_table_free(t);
+	}
+	CHECK("types a snapshot stores", nstore == 26);
 }
 
 static void
@@ -367,6 +430,7 @@ main(void)
 	cdc_buf_init(&ref);
 	test_values();
 	test_keys();
+	test_table();
 	test_positions();
 	cdc_buf_fini(&out);
 	cdc_buf_fini(&ref);
