@@ -348,7 +348,7 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 /* Reads frames as they come and feeds the loader, waiting on stdin and the
  * network together so that age-based flushes happen while input is quiet. */
 /* How long the input must stay empty to count as a pause (ms). */
-#define IDLE_MS 10
+#define IDLE_MS CDC_PAUSE_MS
 
 static int
 run(const struct load_opts *o)

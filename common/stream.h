@@ -109,6 +109,17 @@ uint64_t cdc_writer_offset(const struct cdc_writer *w);
 /* Frees the writer without flushing; NULL is a no-op. */
 void cdc_writer_free(struct cdc_writer *w);
 
+/* A pause in a stage's input: CDC_PAUSE_MS without input. A stage that
+ * holds data back to batch it (avro2kafka's transaction, kafka2ch's
+ * commit mark, chload's insert) lets it go at a pause rather than wait
+ * for its interval or linger, so that a trickle is seen downstream at
+ * once. The Kafka tools do so at most every CDC_PAUSE_GAP_MS: a catch-up
+ * reads faster than it is fed and finds its input empty between blocks,
+ * and each transaction or mark costs the broker a request
+ * (docs/stream.md, "Pauses"). */
+#define CDC_PAUSE_MS     10
+#define CDC_PAUSE_GAP_MS 50
+
 /* Reader. */
 
 #define CDC_READ_AGAIN (-2) /* no whole block yet: fd would block or EINTR */

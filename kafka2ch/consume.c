@@ -868,19 +868,24 @@ loop(struct state *st)
 			fail(st, EX_UNAVAILABLE);
 			break;
 		}
-		/* What is queued; if nothing, wait up to 100 ms for one. */
+		/* What is queued; if nothing, wait for one: up to 100 ms,
+		 * or a pause (common/stream.h) when changes wait for a
+		 * mark, which is what writes them downstream. */
 		n = rd_kafka_consume_batch_queue(q, 0, batch, BATCH);
 		now = cdc_mono_ms();
 		wake_fetcher(st, q, now);
 		if (n == 0) {
-			n = rd_kafka_consume_batch_queue(q, 100, batch, 1);
+			n = rd_kafka_consume_batch_queue(q,
+			    st->pending > 0 ? CDC_PAUSE_MS : 100, batch, 1);
 			now = cdc_mono_ms();
 		}
 		if (n <= 0) {
 			if (n < 0)
 				cdc_warn("kafka: %s",
 				    rd_kafka_err2str(rd_kafka_last_error()));
-			if (st->pending > 0 && mark(st) == -1)
+			if (st->pending > 0 &&
+			    now - st->mark_at >= CDC_PAUSE_GAP_MS &&
+			    mark(st) == -1)
 				break;
 			if (st->o->exit_at_end && at_end(st))
 				break;
