@@ -12,9 +12,7 @@
 
 struct a2k_opts {
 	struct cdc_kafka_opts k; /* brokers, -X, prefix, registry, acks, -w, -G */
-	char *schema_topic; /* owned */
-	char *offsets_topic;
-	char *ddl_topic;
+	char *offsets_topic; /* owned */
 	const char *txn_id;   /* NULL: at-least-once */
 	const char *compression;
 	int64_t partitions; /* create missing change topics; 0: don't */

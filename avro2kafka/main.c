@@ -207,10 +207,7 @@ main(int argc, char *argv[])
 	 * larger requests under load (docs/kafka.md, avro2kafka). */
 	if (o.linger_ms < 0)
 		o.linger_ms = o.txn_id != NULL ? 100 : 5;
-	o.schema_topic = cdc_kafka_topic(o.k.schema_topic_flag, o.k.prefix,
-	    "schemas");
 	o.offsets_topic = cdc_kafka_topic(offsets_flag, o.k.prefix, "offsets");
-	o.ddl_topic = cdc_kafka_topic(o.k.ddl_topic_flag, o.k.prefix, "ddl");
 
 	/* Check the properties once before touching the network. */
 	conf = a2k_conf(&o, err, sizeof(err));
@@ -222,9 +219,7 @@ main(int argc, char *argv[])
 	rd_kafka_conf_destroy(conf);
 	rc = o.resume ? a2k_resume_position(&o) : a2k_run(&o);
 out:
-	free(o.schema_topic);
 	free(o.offsets_topic);
-	free(o.ddl_topic);
 	cdc_kafka_opts_fini(&o.k);
 	return cdc_stdout_close(rc);
 usage:

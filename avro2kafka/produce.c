@@ -374,8 +374,8 @@ on_schema(struct state *st, const struct cdc_frame *f, char *err,
 	if (old != NULL && len == f->schema.len &&
 	    memcmp(old, f->schema.p, len) == 0)
 		return 0;
-	rkt = topic_get(st, st->o->schema_topic, strlen(st->o->schema_topic),
-	    0, err, errlen);
+	rkt = topic_get(st, st->o->k.schema_topic,
+	    strlen(st->o->k.schema_topic), 0, err, errlen);
 	if (rkt == NULL)
 		return -1;
 	/* The key is the fingerprint as streamcat prints it. */
@@ -474,7 +474,7 @@ on_ddl(struct state *st, const struct cdc_frame *f, char *err, size_t errlen)
 	char ts[24];
 
 	/* One partition keeps the statements in order. */
-	rkt = topic_get(st, st->o->ddl_topic, strlen(st->o->ddl_topic), 1,
+	rkt = topic_get(st, st->o->k.ddl_topic, strlen(st->o->k.ddl_topic), 1,
 	    err, errlen);
 	if (rkt == NULL)
 		return -1;
@@ -721,7 +721,7 @@ setup(struct state *st, char *err, size_t errlen)
 			return EX_CONFIG;
 	}
 	if ((o->k.registry == NULL &&
-		cdc_kafka_ensure_topic(st->rk, o->schema_topic, 1,
+		cdc_kafka_ensure_topic(st->rk, o->k.schema_topic, 1,
 		    (int)o->replication, 1, tmo, detail, sizeof(detail)) ==
 		    -1) ||
 	    (o->txn_id != NULL &&
@@ -865,11 +865,7 @@ failed(struct state *st, const char *err)
 
 /* A transaction that ends at a commit mark is committed as soon as the
  * input pauses (common/stream.h), not at -I, so that read_committed
- * consumers see it at once; a commit at every empty pipe would make a
- * catch-up's transactions tiny. */
-#define IDLE_MS CDC_PAUSE_MS
-#define MIN_TXN_MS CDC_PAUSE_GAP_MS
-
+ * consumers see it at once. */
 /* Waits for input (up to 100 ms), serving Kafka, and commits what a pause
  * or -I/-M makes due. Returns 0, or END_KAFKA on a failure. */
 static int
@@ -881,9 +877,7 @@ idle_wait(struct state *st)
 	int due = st->txn_changes > 0 && st->partial == 0, wait = 100, paused;
 
 	if (due)
-		wait = age >= MIN_TXN_MS ? IDLE_MS : (int)(MIN_TXN_MS - age);
-	if (wait < IDLE_MS)
-		wait = IDLE_MS;
+		wait = cdc_pause_wait(age);
 	pfd.fd = STDIN_FILENO;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -894,7 +888,7 @@ idle_wait(struct state *st)
 	if (paused && a2k_metrics_due(cdc_mono_ms()))
 		metrics(st, 0);
 	paused = paused && due &&
-	    cdc_mono_ms() - st->txn_start >= MIN_TXN_MS;
+	    cdc_mono_ms() - st->txn_start >= CDC_PAUSE_GAP_MS;
 	if (txn_maybe_commit(st, paused, err, sizeof(err)) == -1)
 		return failed(st, err);
 	return 0;

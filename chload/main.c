@@ -347,9 +347,6 @@ opts_finish(struct opts *o, char *err, size_t errlen)
 
 /* Reads frames as they come and feeds the loader, waiting on stdin and the
  * network together so that age-based flushes happen while input is quiet. */
-/* How long the input must stay empty to count as a pause (ms). */
-#define IDLE_MS CDC_PAUSE_MS
-
 static int
 run(const struct load_opts *o)
 {
@@ -396,14 +393,14 @@ run(const struct load_opts *o)
 			break;
 		fd = -1;
 		/* A pause in the input sends what is buffered at once (the
-		 * linger bounds the wait under load); a pause is IDLE_MS
+		 * linger bounds the wait under load); a pause is CDC_PAUSE_MS
 		 * without input, so that a catch-up, which reads faster than
 		 * it is fed, still fills its batches. */
 		if (budget > 0 && !cdc_reader_pending(r) &&
 		    !loader_backpressure(l)) {
 			pfd.fd = STDIN_FILENO;
 			pfd.events = POLLIN;
-			loader_set_idle(l, poll(&pfd, 1, IDLE_MS) == 0);
+			loader_set_idle(l, poll(&pfd, 1, CDC_PAUSE_MS) == 0);
 		}
 		n = loader_next_due(l, 100);
 		if (!loader_backpressure(l)) {

@@ -103,6 +103,9 @@ cdc_kafka_opts_finish(struct cdc_kafka_opts *k, const char *tool)
 		cdc_error("no brokers: use --brokers or CDC_KAFKA_BROKERS");
 		return EX_CONFIG;
 	}
+	k->schema_topic = cdc_kafka_topic(k->schema_topic_flag, k->prefix,
+	    "schemas");
+	k->ddl_topic = cdc_kafka_topic(k->ddl_topic_flag, k->prefix, "ddl");
 	return 0;
 }
 
@@ -110,5 +113,8 @@ void
 cdc_kafka_opts_fini(struct cdc_kafka_opts *k)
 {
 	free(k->props);
+	free(k->schema_topic);
+	free(k->ddl_topic);
 	k->props = NULL;
+	k->schema_topic = k->ddl_topic = NULL;
 }

@@ -20,6 +20,10 @@ struct cdc_kafka_opts {
 	int ack_fd;            /* -a; -1: none */
 	int64_t timeout_s;     /* -w, CDC_<TOOL>_TIMEOUT, 60 */
 	const char *metrics;   /* -G, CDC_<TOOL>_METRICS */
+	/* Owned, set by cdc_kafka_opts_finish(): -S or PREFIX.schemas, -D
+	 * or PREFIX.ddl. */
+	char *schema_topic;
+	char *ddl_topic;
 };
 
 /* The shared options for getopt_long (<getopt.h>), and the common ones
@@ -53,7 +57,8 @@ int cdc_kafka_opt(struct cdc_kafka_opts *k, int c, const char *arg);
 /* After the command line: refuses conflicting options, then fills what the
  * command line left from the environment; TOOL names the tool's own
  * variables (CDC_<TOOL>_TIMEOUT, CDC_<TOOL>_METRICS, and CDC_<TOOL>_PREFIX,
- * the deprecated name of CDC_TOPIC_PREFIX). Returns 0, or EX_USAGE or
+ * the deprecated name of CDC_TOPIC_PREFIX), then names the schema and DDL
+ * topics. Returns 0, or EX_USAGE or
  * EX_CONFIG (said); a missing broker list is EX_CONFIG. */
 int cdc_kafka_opts_finish(struct cdc_kafka_opts *k, const char *tool);
 

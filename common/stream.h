@@ -120,6 +120,18 @@ void cdc_writer_free(struct cdc_writer *w);
 #define CDC_PAUSE_MS     10
 #define CDC_PAUSE_GAP_MS 50
 
+/* How long a Kafka tool with data held back waits for input, the last
+ * pause having acted age ms ago: until a pause can act again, at least
+ * CDC_PAUSE_MS. Input that does not come in that time is a pause that
+ * acts (age is then at least CDC_PAUSE_GAP_MS). */
+static inline int
+cdc_pause_wait(int64_t age)
+{
+	return age < CDC_PAUSE_GAP_MS - CDC_PAUSE_MS ?
+	    (int)(CDC_PAUSE_GAP_MS - age) :
+	    CDC_PAUSE_MS;
+}
+
 /* Reader. */
 
 #define CDC_READ_AGAIN (-2) /* no whole block yet: fd would block or EINTR */

@@ -107,7 +107,7 @@ part_get(struct state *st, const char *topic, int32_t partition)
 	memset(p, 0, sizeof(*p));
 	p->topic = cdc_xstrdup(topic);
 	p->topic_len = strlen(topic);
-	p->ddl = strcmp(topic, st->o->ddl_topic) == 0;
+	p->ddl = strcmp(topic, st->o->k.ddl_topic) == 0;
 	p->partition = partition;
 	p->next = p->eof = p->end = p->committed = -1;
 	return p;
@@ -465,7 +465,7 @@ announce(struct state *st, const rd_kafka_message_t *m, const void *p,
 	if (schema == NULL) {
 		snprintf(err, sizeof(err),
 		    "unknown schema fingerprint %016" PRIx64 " (not in '%s')",
-		    fp, st->o->schema_topic);
+		    fp, st->o->k.schema_topic);
 		if (cdc_stop)
 			return -1;
 		return data_error(st, m, err);
@@ -857,7 +857,7 @@ loop(struct state *st)
 	rd_kafka_message_t **batch;
 	ssize_t n, i;
 	int64_t now;
-	int go = 1;
+	int go = 1, wait;
 
 	batch = cdc_xcalloc(BATCH, sizeof(*batch));
 	while (go > 0 && st->rc == 0 && !cdc_stop && !st->ack_eof) {
@@ -875,8 +875,9 @@ loop(struct state *st)
 		now = cdc_mono_ms();
 		wake_fetcher(st, q, now);
 		if (n == 0) {
-			n = rd_kafka_consume_batch_queue(q,
-			    st->pending > 0 ? CDC_PAUSE_MS : 100, batch, 1);
+			wait = st->pending > 0 ?
+			    cdc_pause_wait(now - st->mark_at) : 100;
+			n = rd_kafka_consume_batch_queue(q, wait, batch, 1);
 			now = cdc_mono_ms();
 		}
 		if (n <= 0) {

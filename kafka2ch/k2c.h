@@ -13,8 +13,6 @@
 struct k2c_opts {
 	struct cdc_kafka_opts k; /* brokers, -X, prefix, registry, acks, -w, -G */
 	const char *group;
-	char *schema_topic; /* owned */
-	char *ddl_topic;    /* owned */
 	char **topics;      /* names, or regexes starting with '^' */
 	size_t ntopics;
 	char *default_regex; /* owned; used when ntopics == 0 */

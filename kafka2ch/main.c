@@ -204,10 +204,7 @@ main(int argc, char *argv[])
 		cdc_error("refusing to write a binary stream to a terminal");
 		goto usage;
 	}
-	o.schema_topic = cdc_kafka_topic(o.k.schema_topic_flag, o.k.prefix,
-	    "schemas");
-	o.ddl_topic = cdc_kafka_topic(o.k.ddl_topic_flag, o.k.prefix, "ddl");
-	o.default_regex = default_regex(o.k.prefix, o.ddl_topic);
+	o.default_regex = default_regex(o.k.prefix, o.k.ddl_topic);
 	conf = k2c_conf(&o, err, sizeof(err));
 	if (conf == NULL) {
 		cdc_error("%s", err);
@@ -217,8 +214,6 @@ main(int argc, char *argv[])
 	rd_kafka_conf_destroy(conf);
 	rc = k2c_run(&o);
 out:
-	free(o.schema_topic);
-	free(o.ddl_topic);
 	free(o.default_regex);
 	cdc_kafka_opts_fini(&o.k);
 	return cdc_stdout_close(rc);

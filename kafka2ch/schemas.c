@@ -55,7 +55,7 @@ k2c_schemas_new(const struct k2c_opts *o, char *err, size_t errlen)
 		    detail);
 		return NULL;
 	}
-	s->topic = o->schema_topic;
+	s->topic = o->k.schema_topic;
 	cdc_fpmap_init(&s->map);
 	cdc_buf_init(&s->canon);
 	/* Start reading now, while the group forms: the first record needs

@@ -282,6 +282,15 @@ main(void)
 	struct cdc_frame f;
 
 	check_file = "test_stream";
+	/* Waits until a pause can act again, never below one pause. */
+	CHECK("pause wait just after a pause acted",
+	    cdc_pause_wait(0) == CDC_PAUSE_GAP_MS);
+	CHECK("pause wait ends when a pause can act",
+	    cdc_pause_wait(15) == CDC_PAUSE_GAP_MS - 15);
+	CHECK("pause wait is at least a pause",
+	    cdc_pause_wait(CDC_PAUSE_GAP_MS - 5) == CDC_PAUSE_MS &&
+		cdc_pause_wait(CDC_PAUSE_GAP_MS) == CDC_PAUSE_MS &&
+		cdc_pause_wait(60000) == CDC_PAUSE_MS);
 	CHECK("round trip, codec null", roundtrip(CDC_CODEC_NULL, 0));
 	CHECK("round trip, codec deflate", roundtrip(CDC_CODEC_DEFLATE, 0));
 	CHECK("round trip, codec zstandard", roundtrip(CDC_CODEC_ZSTD, 0));
