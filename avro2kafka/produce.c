@@ -222,6 +222,17 @@ topic_get(struct state *st, const char *name, size_t len, int64_t partitions,
 		free(t->name);
 		return NULL;
 	}
+	if (cdc_kafka_await_topic(st->rk, t->rkt, (int)st->o->k.timeout_s * 1000,
+		err, errlen) == -1) {
+		char detail[CDC_ERRLEN];
+
+		snprintf(detail, sizeof(detail), "%s", err);
+		cdc_err(err, errlen, "cannot use topic '%s': %s", t->name,
+		    detail);
+		rd_kafka_topic_destroy(t->rkt);
+		free(t->name);
+		return NULL;
+	}
 	st->lasttopic = st->ntopics++;
 	return t->rkt;
 }
@@ -345,12 +356,16 @@ produce(struct state *st, rd_kafka_topic_t *rkt, const struct cdc_slice *key,
 }
 
 /* Waits until the schema records produced so far are delivered, so that
- * no change reaches Kafka before the schema it uses. */
+ * no change reaches Kafka before the schema it uses. rd_kafka_flush()
+ * sends at once instead of after the linger (100 ms with -t), and
+ * serves delivery reports. */
 static int
 schemas_settle(struct state *st)
 {
-	while (st->schema_pending > 0 && !stopping(st))
-		serve(st, 100);
+	while (st->schema_pending > 0 && !stopping(st)) {
+		rd_kafka_flush(st->rk, 100);
+		serve(st, 0);
+	}
 	return stopping(st) ? -1 : 0;
 }
 
@@ -502,7 +517,7 @@ txn_commit(struct state *st, char *err, size_t errlen)
 	rd_kafka_topic_t *rkt;
 	rd_kafka_error_t *e;
 	struct cdc_slice k, v;
-	int64_t deadline;
+	int64_t deadline, t0 = cdc_mono_ms();
 
 	if (st->pos_dirty) {
 		rkt = topic_get(st, st->o->offsets_topic,
@@ -538,6 +553,9 @@ txn_commit(struct state *st, char *err, size_t errlen)
 		return -1;
 	}
 	st->txns++;
+	cdc_debug("committed transaction %" PRIu64 ": %" PRId64
+		  " records in %" PRId64 " ms, the commit %" PRId64 " ms",
+	    st->txns, st->txn_changes, t0 - st->txn_start, cdc_mono_ms() - t0);
 	st->pos_dirty = 0;
 	st->txn_changes = 0;
 	epochs_advance(st, 1);

@@ -1154,6 +1154,26 @@ loader_set_idle(struct loader *l, int idle)
 }
 
 int
+loader_wait_input(struct loader *l, int fd, int ms)
+{
+	struct pollfd pfd;
+	int64_t left, end = cdc_mono_ms() + ms;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (l->ch == NULL || ch_running(l->ch) == 0)
+		return poll(&pfd, 1, ms) > 0;
+	for (;;) {
+		if (poll(&pfd, 1, 0) > 0)
+			return 1;
+		left = end - cdc_mono_ms();
+		if (left <= 0)
+			return 0;
+		ch_wait(l->ch, fd, (int)left);
+	}
+}
+
+int
 loader_next_due(const struct loader *l, int max)
 {
 	int64_t now = cdc_mono_ms(), due = now + max, d;

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,7 +352,6 @@ run(const struct load_opts *o)
 	struct cdc_reader *r;
 	struct cdc_frame f;
 	struct loader *l;
-	struct pollfd pfd;
 	char err[CDC_ERRLEN];
 	int rc, n, eof = 0, budget, fd, flags;
 
@@ -397,11 +395,9 @@ run(const struct load_opts *o)
 		 * without input, so that a catch-up, which reads faster than
 		 * it is fed, still fills its batches. */
 		if (budget > 0 && !cdc_reader_pending(r) &&
-		    !loader_backpressure(l)) {
-			pfd.fd = STDIN_FILENO;
-			pfd.events = POLLIN;
-			loader_set_idle(l, poll(&pfd, 1, CDC_PAUSE_MS) == 0);
-		}
+		    !loader_backpressure(l))
+			loader_set_idle(l, loader_wait_input(l, STDIN_FILENO,
+					       CDC_PAUSE_MS) == 0);
 		n = loader_next_due(l, 100);
 		if (!loader_backpressure(l)) {
 			if (cdc_reader_pending(r) || budget == 0)

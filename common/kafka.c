@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kafka.h"
 #include "log.h"
@@ -174,6 +175,43 @@ cdc_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
 			n = md->topics[i].partition_cnt;
 	rd_kafka_metadata_destroy(md);
 	return n;
+}
+
+int
+cdc_kafka_await_topic(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int timeout_ms,
+    char *err, size_t errlen)
+{
+	struct timespec ts = {0, 10 * 1000000};
+	int64_t deadline = cdc_mono_ms() + timeout_ms;
+	const struct rd_kafka_metadata *md;
+	const struct rd_kafka_metadata_topic *t;
+	rd_kafka_resp_err_t e;
+	int i, ready;
+
+	for (;;) {
+		e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+		if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+			return cdc_err(err, errlen, "%s", rd_kafka_err2str(e));
+		t = md->topic_cnt == 1 ? &md->topics[0] : NULL;
+		e = t != NULL ? t->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+		ready = e == 0 && t->partition_cnt > 0;
+		for (i = 0; ready && i < t->partition_cnt; i++)
+			ready = t->partitions[i].err == 0 &&
+			    t->partitions[i].leader >= 0;
+		rd_kafka_metadata_destroy(md);
+		if (ready)
+			return 0;
+		if (e != 0 && e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+		    e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
+			return cdc_err(err, errlen, "%s", rd_kafka_err2str(e));
+		if (cdc_mono_ms() >= deadline)
+			return cdc_err(err, errlen,
+			    "no leader for all of its partitions after %d ms "
+			    "(%s)",
+			    timeout_ms,
+			    e != 0 ? rd_kafka_err2str(e) : "leaderless");
+		nanosleep(&ts, NULL);
+	}
 }
 
 int

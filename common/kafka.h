@@ -69,6 +69,15 @@ int cdc_kafka_probe(rd_kafka_t *rk, int timeout_ms, int *nbrokers, char *err,
 int cdc_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
     char *err, size_t errlen);
 
+/* Waits until rkt's topic has a leader for every partition, asking the
+ * broker every 10 ms (which makes a broker with auto.create.topics.enable
+ * create it). librdkafka itself asks again only at its 1 s topic scan
+ * once told a new topic is unknown, so records would pile up for up to a
+ * second; the answers here also update rkt. Returns 0, or -1 with err
+ * after timeout_ms or on an error other than the topic's absence. */
+int cdc_kafka_await_topic(rd_kafka_t *rk, rd_kafka_topic_t *rkt,
+    int timeout_ms, char *err, size_t errlen);
+
 /* Creates topic unless it exists: partitions (>= 1), replication factor rf
  * (-1: min(3, brokers in the cluster)), log-compacted when compact is set.
  * Returns 0 (also when another client created it first), or -1 with err. */

@@ -67,6 +67,7 @@ struct state {
 	size_t q_len;   /* and at the last look, for the metrics */
 	int q_near;     /* it came near a bound */
 	int64_t woken_at;
+	int64_t subscribed_at, looked_at; /* for discover() */
 	uint64_t value_bytes; /* of the records consumed */
 	uint64_t n_in, n_commits, n_wakes, n_commit_failures, n_tombstones;
 	int64_t stats_at;
@@ -844,6 +845,30 @@ wake_fetcher(struct state *st, rd_kafka_queue_t *q, int64_t now)
 	st->n_wakes++;
 }
 
+/* librdkafka matches a subscription's pattern against the topics only at
+ * its periodic metadata refresh (topic.metadata.refresh.interval.ms, 2 s
+ * in scripts/cdc-sink), so a sink started beside a new source found the
+ * first change topic up to that late, and a catch-up spent it idle. While
+ * nothing is assigned, for DISCOVER_MS after subscribing, this asks for
+ * all topics every LOOK_MS: an answer for all topics makes the group
+ * check its subscription (a partial one would not). */
+#define DISCOVER_MS 30000
+#define LOOK_MS     100
+
+static void
+discover(struct state *st, int64_t now)
+{
+	const struct rd_kafka_metadata *md;
+
+	if (st->nassigned > 0 || now - st->subscribed_at >= DISCOVER_MS ||
+	    now - st->looked_at < LOOK_MS)
+		return;
+	st->looked_at = now;
+	if (rd_kafka_metadata(st->rk, 1, NULL, &md, 500) ==
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_metadata_destroy(md);
+}
+
 /* Consumes until the end (--exit-at-end), a signal, downstream going
  * away or a failure. Records come in batches: what the queue holds at
  * once, up to BATCH, which costs one lock and one look at the clock for
@@ -874,9 +899,11 @@ loop(struct state *st)
 		n = rd_kafka_consume_batch_queue(q, 0, batch, BATCH);
 		now = cdc_mono_ms();
 		wake_fetcher(st, q, now);
+		discover(st, now);
 		if (n == 0) {
 			wait = st->pending > 0 ?
-			    cdc_pause_wait(now - st->mark_at) : 100;
+			    cdc_pause_wait(now - st->mark_at) :
+			    st->nassigned == 0 ? LOOK_MS : 100;
 			n = rd_kafka_consume_batch_queue(q, wait, batch, 1);
 			now = cdc_mono_ms();
 		}
@@ -1051,6 +1078,7 @@ k2c_run(const struct k2c_opts *o)
 		goto out;
 	}
 	rd_kafka_topic_partition_list_destroy(subs);
+	st.subscribed_at = cdc_mono_ms();
 	cdc_debug("subscribed");
 	/* After subscribing: the group forms while the schemas are read. */
 	st.schemas = k2c_schemas_new(o, err, sizeof(err));
