@@ -95,6 +95,7 @@ main(int argc, char *argv[])
 
 	cdc_init(argv[0]);
 	cdc_signals_install();
+	cdc_heap_keep();
 	memset(&o, 0, sizeof(o));
 	cdc_kafka_opts_init(&o.k, argc);
 	o.compression = "lz4";
