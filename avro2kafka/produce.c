@@ -278,7 +278,7 @@ serve(struct state *st, int ms)
 	if (st->o->txn_id == NULL)
 		epochs_advance(st, 0);
 	/* Reading the clock costs as much as a small record: after a wait,
-	 * or every 4096 records. */
+	 * or every 4096 calls (produce() calls every 16 records). */
 	if (ms == 0 && (++st->serves & 4095) != 0)
 		return;
 	now = cdc_mono_ms();
@@ -361,13 +361,15 @@ produce(struct state *st, rd_kafka_topic_t *rkt, const struct cdc_slice *key,
 
 /* Waits until the schema records produced so far are delivered, so that
  * no change reaches Kafka before the schema it uses. rd_kafka_flush()
- * sends at once instead of after the linger (100 ms with -t), and
- * serves delivery reports. */
+ * sends the whole queue at once instead of after the linger (100 ms with
+ * -t) and serves delivery reports; it returns when the whole queue is
+ * delivered, so schema_pending is looked at every 10 ms. Schemas come at
+ * the start and after DDL, so the batches it cuts short are few. */
 static int
 schemas_settle(struct state *st)
 {
 	while (st->schema_pending > 0 && !stopping(st)) {
-		rd_kafka_flush(st->rk, 100);
+		rd_kafka_flush(st->rk, 10);
 		serve(st, 0);
 	}
 	return stopping(st) ? -1 : 0;

@@ -500,7 +500,9 @@ ch_wait(struct ch *c, int fd, int timeout_ms)
 	wfd.fd = fd;
 	wfd.events = CURL_WAIT_POLLIN;
 	wfd.revents = 0;
-	if (timeout_ms > 0)
+	/* Finished requests not yet handed out: their caller must see them
+	 * now (loader_wait_input() waits through here too). */
+	if (timeout_ms > 0 && c->done_head == NULL)
 		curl_multi_poll(c->multi, fd >= 0 ? &wfd : NULL,
 		    fd >= 0 ? 1 : 0, timeout_ms, NULL);
 	curl_multi_perform(c->multi, &n);

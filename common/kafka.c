@@ -181,36 +181,47 @@ int
 cdc_kafka_await_topic(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int timeout_ms,
     char *err, size_t errlen)
 {
-	struct timespec ts = {0, 10 * 1000000};
-	int64_t deadline = cdc_mono_ms() + timeout_ms;
+	struct timespec ts;
+	int64_t left, deadline = cdc_mono_ms() + timeout_ms, pause_ms = 10;
 	const struct rd_kafka_metadata *md;
-	const struct rd_kafka_metadata_topic *t;
 	rd_kafka_resp_err_t e;
-	int i, ready;
+	int n;
 
 	for (;;) {
-		e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
-		if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-			return cdc_err(err, errlen, "%s", rd_kafka_err2str(e));
-		t = md->topic_cnt == 1 ? &md->topics[0] : NULL;
-		e = t != NULL ? t->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-		ready = e == 0 && t->partition_cnt > 0;
-		for (i = 0; ready && i < t->partition_cnt; i++)
-			ready = t->partitions[i].err == 0 &&
-			    t->partitions[i].leader >= 0;
-		rd_kafka_metadata_destroy(md);
-		if (ready)
+		if (cdc_stop)
+			return cdc_err(err, errlen, "stopped");
+		left = deadline - cdc_mono_ms();
+		/* A failed request (no broker up) is retried until the
+		 * deadline, as librdkafka retries a record; a second at most
+		 * per request, so that cdc_stop is seen. */
+		e = rd_kafka_metadata(rk, 0, rkt, &md,
+		    left > 1000 ? 1000 : left > 0 ? (int)left : 1);
+		n = 0;
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			e = md->topic_cnt == 1 ?
+			    md->topics[0].err :
+			    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+			n = md->topic_cnt == 1 ? md->topics[0].partition_cnt : 0;
+			rd_kafka_metadata_destroy(md);
+			if (e != 0 &&
+			    e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+			    e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
+				return cdc_err(err, errlen, "%s",
+				    rd_kafka_err2str(e));
+		}
+		/* Known: a missing leader librdkafka looks for itself, from every
+		 * 250 ms (topic.metadata.refresh.fast.interval.ms). */
+		if (e == 0 && n > 0)
 			return 0;
-		if (e != 0 && e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
-		    e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
-			return cdc_err(err, errlen, "%s", rd_kafka_err2str(e));
 		if (cdc_mono_ms() >= deadline)
-			return cdc_err(err, errlen,
-			    "no leader for all of its partitions after %d ms "
-			    "(%s)",
-			    timeout_ms,
-			    e != 0 ? rd_kafka_err2str(e) : "leaderless");
+			return cdc_err(err, errlen, "%s after %d ms",
+			    e != 0 ? rd_kafka_err2str(e) : "no partitions",
+			    timeout_ms);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)pause_ms * 1000000L;
 		nanosleep(&ts, NULL);
+		if (pause_ms < 200)
+			pause_ms *= 2;
 	}
 }
 

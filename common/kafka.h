@@ -69,12 +69,13 @@ int cdc_kafka_probe(rd_kafka_t *rk, int timeout_ms, int *nbrokers, char *err,
 int cdc_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
     char *err, size_t errlen);
 
-/* Waits until rkt's topic has a leader for every partition, asking the
- * broker every 10 ms (which makes a broker with auto.create.topics.enable
- * create it). librdkafka itself asks again only at its 1 s topic scan
+/* Waits until the broker knows rkt's topic, asking from every 10 ms up to
+ * every 200 ms (a broker with auto.create.topics.enable creates it on the
+ * first request). librdkafka itself asks again only at its 1 s topic scan
  * once told a new topic is unknown, so records would pile up for up to a
- * second; the answers here also update rkt. Returns 0, or -1 with err
- * after timeout_ms or on an error other than the topic's absence. */
+ * second; the answers here also update rkt. Returns 0, or -1 with err on
+ * cdc_stop, after timeout_ms, or on an error other than the topic's
+ * absence (authorization, an invalid name). */
 int cdc_kafka_await_topic(rd_kafka_t *rk, rd_kafka_topic_t *rkt,
     int timeout_ms, char *err, size_t errlen);
 

@@ -1,4 +1,4 @@
-/* Signals, full writes, stdout close and clocks. */
+/* Signals, full writes, stdout close, clocks and the heap's policy. */
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>

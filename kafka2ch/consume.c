@@ -68,6 +68,7 @@ struct state {
 	int q_near;     /* it came near a bound */
 	int64_t woken_at;
 	int64_t subscribed_at, looked_at; /* for discover() */
+	int64_t record_at, probed_at;     /* for kafka_gone() */
 	uint64_t value_bytes; /* of the records consumed */
 	uint64_t n_in, n_commits, n_wakes, n_commit_failures, n_tombstones;
 	int64_t stats_at;
@@ -673,16 +674,22 @@ at_end(const struct state *st)
 }
 
 /* All brokers down for longer than the retry budget, and still not
- * answering a metadata request. */
+ * answering a metadata request. librdkafka 2.0.2 does not always report
+ * that all brokers are down (not once in a run where the group
+ * coordinator's connection was the last one; and records already fetched
+ * cleared the report in another): so a consumer that has had no record for
+ * the budget asks a broker itself, at most once per budget. */
 static int
 kafka_gone(struct state *st)
 {
 	char err[CDC_ERRLEN];
+	int64_t now = cdc_mono_ms(), budget = st->o->k.timeout_s * 1000;
+	int64_t since = cdc_kafka_health.down_since != 0 ?
+	    cdc_kafka_health.down_since : st->record_at;
 
-	if (cdc_kafka_health.down_since == 0 ||
-	    cdc_mono_ms() - cdc_kafka_health.down_since <
-		st->o->k.timeout_s * 1000)
+	if (now - since < budget || now - st->probed_at < budget)
 		return 0;
+	st->probed_at = now;
 	if (cdc_kafka_probe(st->rk, 2000, NULL, err, sizeof(err)) == 0)
 		return 0;
 	cdc_error("kafka at '%s' unreachable for %" PRId64 "s: %s",
@@ -861,10 +868,11 @@ discover(struct state *st, int64_t now)
 	const struct rd_kafka_metadata *md;
 
 	if (st->nassigned > 0 || now - st->subscribed_at >= DISCOVER_MS ||
-	    now - st->looked_at < LOOK_MS)
+	    now - st->looked_at < LOOK_MS || cdc_kafka_health.down_since != 0)
 		return;
 	st->looked_at = now;
-	if (rd_kafka_metadata(st->rk, 1, NULL, &md, 500) ==
+	/* Blocks the loop at most LOOK_MS (the answer is dropped then). */
+	if (rd_kafka_metadata(st->rk, 1, NULL, &md, LOOK_MS) ==
 	    RD_KAFKA_RESP_ERR_NO_ERROR)
 		rd_kafka_metadata_destroy(md);
 }
@@ -902,8 +910,7 @@ loop(struct state *st)
 		discover(st, now);
 		if (n == 0) {
 			wait = st->pending > 0 ?
-			    cdc_pause_wait(now - st->mark_at) :
-			    st->nassigned == 0 ? LOOK_MS : 100;
+			    cdc_pause_wait(now - st->mark_at) : 100;
 			n = rd_kafka_consume_batch_queue(q, wait, batch, 1);
 			now = cdc_mono_ms();
 		}
@@ -924,6 +931,7 @@ loop(struct state *st)
 			continue;
 		}
 		cdc_kafka_health.down_since = 0;
+		st->record_at = now;
 		for (i = 0; i < n && go > 0; i++)
 			go = on_event(st, batch[i]);
 		for (; i < n; i++)
@@ -1078,7 +1086,7 @@ k2c_run(const struct k2c_opts *o)
 		goto out;
 	}
 	rd_kafka_topic_partition_list_destroy(subs);
-	st.subscribed_at = cdc_mono_ms();
+	st.subscribed_at = st.record_at = cdc_mono_ms();
 	cdc_debug("subscribed");
 	/* After subscribing: the group forms while the schemas are read. */
 	st.schemas = k2c_schemas_new(o, err, sizeof(err));
