@@ -540,6 +540,12 @@ ch_next_done(struct ch *c)
 }
 
 int
+ch_done_waiting(const struct ch *c)
+{
+	return c->done_head != NULL;
+}
+
+int
 ch_running(const struct ch *c)
 {
 	return c->running;

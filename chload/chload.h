@@ -331,6 +331,9 @@ void ch_wait(struct ch *c, int fd, int timeout_ms);
 struct ch_req *ch_next_done(struct ch *c);
 /* Running background requests. */
 int ch_running(const struct ch *c);
+/* Whether finished requests wait for ch_next_done() (ch_wait does not
+ * block then). */
+int ch_done_waiting(const struct ch *c);
 /* Sleeps ms milliseconds (less when a signal arrives). */
 void chl_sleep_ms(int64_t ms);
 /* The curl version text for -V. */

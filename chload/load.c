@@ -1170,6 +1170,9 @@ loader_wait_input(struct loader *l, int fd, int ms)
 		if (left <= 0)
 			return 0;
 		ch_wait(l->ch, fd, (int)left);
+		/* A finished insert is handled now; the pause starts over. */
+		if (ch_done_waiting(l->ch))
+			return 1;
 	}
 }
 

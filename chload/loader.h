@@ -118,7 +118,7 @@ void loader_set_idle(struct loader *l, int idle);
  * sends a request body 64 KiB per call, so a wait on fd alone left an
  * insert that had all its rows one 64 KiB piece per pause (6 MB/s; a
  * second and more for the last batch of a catch-up). Returns 1 when fd is
- * readable, 0 after ms. */
+ * readable or an insert finished (to be handled now), 0 after ms. */
 int loader_wait_input(struct loader *l, int fd, int ms);
 /* Flushes everything and waits for it (end of input or a signal). Returns
  * 0 when all is in ClickHouse and acknowledged, else an exit code. */
