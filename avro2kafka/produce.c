@@ -65,7 +65,6 @@ struct state {
 	int64_t last_version, last_ts_ms;
 	int64_t stats_at;
 	unsigned serves; /* calls of serve(), to look at the clock less */
-	unsigned produced; /* records produced, to serve less often */
 };
 
 /* A record header for produce(). */
@@ -278,7 +277,7 @@ serve(struct state *st, int ms)
 	if (st->o->txn_id == NULL)
 		epochs_advance(st, 0);
 	/* Reading the clock costs as much as a small record: after a wait,
-	 * or every 4096 calls (produce() calls every 16 records). */
+	 * or every 4096 records. */
 	if (ms == 0 && (++st->serves & 4095) != 0)
 		return;
 	now = cdc_mono_ms();
@@ -352,10 +351,7 @@ produce(struct state *st, rd_kafka_topic_t *rkt, const struct cdc_slice *key,
 	st->ep[(st->headep + st->nep - 1) % st->capep].pending++;
 	if (schema)
 		st->schema_pending++;
-	/* Delivery reports every 16 records: a poll takes librdkafka's
-	 * queue lock, a cost on the order of a small record's. */
-	if ((++st->produced & 15) == 0)
-		serve(st, 0);
+	serve(st, 0);
 	return 0;
 }
 

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <mysql.h> /* before mariadb_rpl.h, which needs its types */
 #include <errmsg.h>
@@ -20,14 +19,6 @@
 #include "live.h"
 #include "sys.h"
 
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-
-	while (!cdc_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
 
 /* Joins the lines of a server message: MySQL prints GTID sets with ",\n". */
 static void
@@ -545,7 +536,7 @@ replicate(struct b2a_decoder *d, const struct b2a_live *l,
 			}
 			cdc_warn("%s; retrying in %" PRId64 " ms", err,
 			    backoff);
-			sleep_ms(backoff);
+			cdc_sleep_ms(backoff);
 			backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 			continue;
 		}
@@ -635,7 +626,7 @@ replicate(struct b2a_decoder *d, const struct b2a_live *l,
 		}
 		cdc_warn("connection lost: %s; resuming at %s:%" PRIu64
 		    " in %" PRId64 " ms", err, file, pos, backoff);
-		sleep_ms(backoff);
+		cdc_sleep_ms(backoff);
 		backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 	}
 }

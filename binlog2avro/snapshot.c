@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -629,14 +628,6 @@ snapshot_once(struct snap *s, char *err, size_t errlen)
 	return OK;
 }
 
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-
-	while (!cdc_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
 
 int
 b2a_snapshot_run(struct b2a_decoder *d, const struct b2a_live *l)
@@ -706,7 +697,7 @@ b2a_snapshot_run(struct b2a_decoder *d, const struct b2a_live *l)
 		cdc_warn("snapshot: %s; a new snapshot resumes at the last "
 			 "commit mark in %" PRId64 " ms",
 		    err, backoff);
-		sleep_ms(backoff);
+		cdc_sleep_ms(backoff);
 		backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 	}
 	rc = 0;

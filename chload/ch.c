@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "chload.h"
 #include "log.h"
@@ -555,14 +554,4 @@ const char *
 ch_curl_version(void)
 {
 	return curl_version();
-}
-
-void
-chl_sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
 }

@@ -334,8 +334,6 @@ int ch_running(const struct ch *c);
 /* Whether finished requests wait for ch_next_done() (ch_wait does not
  * block then). */
 int ch_done_waiting(const struct ch *c);
-/* Sleeps ms milliseconds (less when a signal arrives). */
-void chl_sleep_ms(int64_t ms);
 /* The curl version text for -V. */
 const char *ch_curl_version(void);
 

@@ -174,7 +174,7 @@ run_err(struct loader *l, const char *sql, struct cdc_buf *out, char *err,
 			return work_in_flight(l) ? EX_TEMPFAIL : EX_UNAVAILABLE;
 		}
 		cdc_warn("cannot run '%.200s': %s; retrying", sql, err);
-		chl_sleep_ms(wait);
+		cdc_sleep_ms(wait);
 		wait = wait * 2 > 5000 ? 5000 : wait * 2;
 	}
 }
@@ -663,7 +663,7 @@ sync_view(struct loader *l, const struct table *t, const struct tschema *s)
 		}
 		cdc_debug("the view of '%s' changed under us; again",
 		    t->qname);
-		chl_sleep_ms(50 * (tries + 1));
+		cdc_sleep_ms(50 * (tries + 1));
 	}
 	cdc_buf_fini(&name);
 	cdc_buf_fini(&eng);

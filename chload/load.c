@@ -154,7 +154,7 @@ loader_start(struct loader *l)
 		}
 		cdc_warn("cannot reach ClickHouse at '%s': %s; retrying",
 		    ch_url(l->ch), err);
-		chl_sleep_ms(wait);
+		cdc_sleep_ms(wait);
 		wait = wait * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait * 2;
 	}
 	if (ch_caps_from_version(&l->caps, ver) == -1) {
@@ -857,7 +857,7 @@ bisect(struct loader *l, struct table *t, struct batch *b, size_t lo,
 			cdc_error("cannot insert into '%s': %s", t->qname, err);
 			return EX_TEMPFAIL;
 		}
-		chl_sleep_ms(wait);
+		cdc_sleep_ms(wait);
 		wait = wait * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait * 2;
 	}
 	if (res == CH_OK) {
@@ -1153,6 +1153,22 @@ loader_set_idle(struct loader *l, int idle)
 	l->idle = idle;
 }
 
+/* Waits up to timeout_ms for fd (-1: none) or, with a server, for the
+ * network, running the transfers it can. */
+static void
+net_wait(struct loader *l, int fd, int timeout_ms)
+{
+	struct pollfd pfd;
+
+	if (l->ch != NULL) {
+		ch_wait(l->ch, fd, timeout_ms);
+	} else if (timeout_ms > 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		poll(&pfd, fd >= 0 ? 1 : 0, timeout_ms);
+	}
+}
+
 int
 loader_wait_input(struct loader *l, int fd, int ms)
 {
@@ -1161,17 +1177,15 @@ loader_wait_input(struct loader *l, int fd, int ms)
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	if (l->ch == NULL || ch_running(l->ch) == 0)
-		return poll(&pfd, 1, ms) > 0;
 	for (;;) {
 		if (poll(&pfd, 1, 0) > 0)
 			return 1;
 		left = end - cdc_mono_ms();
 		if (left <= 0)
 			return 0;
-		ch_wait(l->ch, fd, (int)left);
+		net_wait(l, fd, (int)left);
 		/* A finished insert is handled now; the pause starts over. */
-		if (ch_done_waiting(l->ch))
+		if (l->ch != NULL && ch_done_waiting(l->ch))
 			return 1;
 	}
 }
@@ -1200,20 +1214,14 @@ int
 loader_service(struct loader *l, int fd, int timeout_ms)
 {
 	struct ch_req *req;
-	struct pollfd pfd;
 	struct table *t, *big = NULL;
 	int64_t now, total = 0;
 	size_t i;
 
-	if (l->ch != NULL) {
-		ch_wait(l->ch, fd, timeout_ms);
-		while ((req = ch_next_done(l->ch)) != NULL && l->rc == 0)
-			on_done(l, ch_req_user(req));
-	} else if (timeout_ms > 0) {
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		poll(&pfd, fd >= 0 ? 1 : 0, timeout_ms);
-	}
+	net_wait(l, fd, timeout_ms);
+	while (l->ch != NULL && (req = ch_next_done(l->ch)) != NULL &&
+	    l->rc == 0)
+		on_done(l, ch_req_user(req));
 	if (l->rc != 0)
 		return l->rc;
 	now = cdc_mono_ms();

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kafka.h"
 #include "log.h"
@@ -181,7 +180,6 @@ int
 cdc_kafka_await_topic(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int timeout_ms,
     char *err, size_t errlen)
 {
-	struct timespec ts;
 	int64_t left, deadline = cdc_mono_ms() + timeout_ms, pause_ms = 10;
 	const struct rd_kafka_metadata *md;
 	rd_kafka_resp_err_t e;
@@ -217,9 +215,7 @@ cdc_kafka_await_topic(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int timeout_ms,
 			return cdc_err(err, errlen, "%s after %d ms",
 			    e != 0 ? rd_kafka_err2str(e) : "no partitions",
 			    timeout_ms);
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)pause_ms * 1000000L;
-		nanosleep(&ts, NULL);
+		cdc_sleep_ms(pause_ms);
 		if (pause_ms < 200)
 			pause_ms *= 2;
 	}

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "opt.h"
@@ -177,19 +176,6 @@ cdc_registry_requests(const struct cdc_registry *r)
 	return r->requests;
 }
 
-/* Sleeps ms in slices that notice a signal. */
-static void
-nap(int64_t ms)
-{
-	struct timespec ts;
-
-	while (ms > 0 && !cdc_stop) {
-		ts.tv_sec = 0;
-		ts.tv_nsec = (ms < 100 ? ms : 100) * 1000000L;
-		nanosleep(&ts, NULL);
-		ms -= 100;
-	}
-}
 
 /* The "message" of an error answer, or the start of its body. */
 static void
@@ -247,7 +233,7 @@ request(struct cdc_registry *r, const char *path, const char *body,
 		}
 		cdc_debug("schema registry: %s: %s; retrying in %" PRId64
 			  " ms", what, msg, wait);
-		nap(wait);
+		cdc_sleep_ms(wait);
 		wait = wait * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait * 2;
 	}
 	if (r->status == 200)

@@ -112,6 +112,20 @@ cdc_mono_ms(void)
 }
 
 void
+cdc_sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	/* The handlers have no SA_RESTART: a signal ends the wait early. */
+	while (!cdc_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+void
 cdc_heap_keep(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);

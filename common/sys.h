@@ -30,6 +30,8 @@ int cdc_stdout_close(int rc);
 /* Milliseconds since the Unix epoch, and from a monotonic clock. */
 int64_t cdc_now_ms(void);
 int64_t cdc_mono_ms(void);
+/* Sleeps ms milliseconds, less once a signal has set cdc_stop. */
+void cdc_sleep_ms(int64_t ms);
 
 /* Keeps freed heap memory for reuse instead of handing it back to the
  * kernel (glibc's mallopt), for a process that allocates and frees a

@@ -1,6 +1,7 @@
 /* common/sys: full writes through pipes (blocking and not), the errors a
  * write can end with, stdout's close, SIGPIPE on EPIPE, the stop signals,
- * and the clocks. Children carry what would end or redirect this process. */
+ * the clocks and the sleep. Children carry what would end or redirect this
+ * process. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -177,5 +178,26 @@ main(void)
 	m1 = cdc_mono_ms();
 	CHECK("cdc_mono_ms moves forward with time", m1 - m0 >= 15 &&
 	    m1 - m0 < 5000);
+	m0 = cdc_mono_ms();
+	cdc_sleep_ms(20);
+	CHECK("cdc_sleep_ms(20) sleeps at least 20 ms",
+	    cdc_mono_ms() - m0 >= 20);
+
+	/* A stop signal during the sleep ends it: a grandchild sends
+	 * SIGTERM 50 ms in; a sleep of 60 s that ran on exits 1. */
+	pid = fork();
+	if (pid == 0) {
+		cdc_signals_install();
+		if (fork() == 0) {
+			nap_us(50000);
+			kill(getppid(), SIGTERM);
+			_exit(0);
+		}
+		m0 = cdc_mono_ms();
+		cdc_sleep_ms(60000);
+		_exit(cdc_stop == SIGTERM && cdc_mono_ms() - m0 < 30000 ? 0 :
+									 1);
+	}
+	CHECK("SIGTERM ends cdc_sleep_ms early", exit_code(pid) == 0);
 	return check_done();
 }
