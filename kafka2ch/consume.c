@@ -149,6 +149,35 @@ write_failed(struct state *st, const char *err)
 	return -1;
 }
 
+/* Commits offsets and waits for the answer, at most -w: rd_kafka_commit()
+ * waits as long as librdkafka retries, minutes when a broker hangs. */
+static rd_kafka_resp_err_t
+commit_wait(struct state *st, const rd_kafka_topic_partition_list_t *offsets)
+{
+	rd_kafka_queue_t *q;
+	rd_kafka_event_t *ev;
+	rd_kafka_resp_err_t e;
+	int64_t deadline = cdc_mono_ms() + st->o->k.timeout_s * 1000;
+
+	q = rd_kafka_queue_new(st->rk);
+	e = rd_kafka_commit_queue(st->rk, offsets, q, NULL, NULL);
+	while (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		ev = rd_kafka_queue_poll(q, 100);
+		if (ev != NULL &&
+		    rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+			e = rd_kafka_event_error(ev);
+			rd_kafka_event_destroy(ev);
+			break;
+		}
+		if (ev != NULL)
+			rd_kafka_event_destroy(ev);
+		if (cdc_mono_ms() >= deadline)
+			e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	}
+	rd_kafka_queue_destroy(q);
+	return e;
+}
+
 /* Commits the offsets of a kafka: position to the group, for the
  * partitions still assigned. sync waits for the broker's answer. */
 static int
@@ -180,7 +209,8 @@ commit_position(struct state *st, const char *pos, int sync)
 	}
 	e = RD_KAFKA_RESP_ERR_NO_ERROR;
 	if (mine->cnt > 0)
-		e = rd_kafka_commit(st->rk, mine, sync ? 0 : 1);
+		e = sync ? commit_wait(st, mine) :
+			   rd_kafka_commit(st->rk, mine, 1);
 	rd_kafka_topic_partition_list_destroy(mine);
 	rd_kafka_topic_partition_list_destroy(list);
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR &&
@@ -1008,6 +1038,54 @@ drain(struct state *st)
 	return rc;
 }
 
+/* Leaves the group, for at most -w: rd_kafka_consumer_close() waits for
+ * the coordinator without a bound, and a broker that hangs (rather than
+ * refusing connections) held kafka2ch after SIGTERM until it answered
+ * again. What was acknowledged is committed already (drain()); past -w
+ * the group finds the member gone at its session timeout. Returns 1 when
+ * the consumer closed. */
+static int
+leave_group(struct state *st)
+{
+	rd_kafka_queue_t *q;
+	rd_kafka_error_t *e;
+	rd_kafka_event_t *ev;
+	int64_t deadline = cdc_mono_ms() + st->o->k.timeout_s * 1000;
+	int closed;
+
+	cdc_debug("closing the consumer");
+	q = rd_kafka_queue_new(st->rk);
+	e = rd_kafka_consumer_close_queue(st->rk, q);
+	if (e != NULL) {
+		cdc_warn("cannot leave the consumer group: %s",
+		    rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		rd_kafka_queue_destroy(q);
+		return 0;
+	}
+	while (!(closed = rd_kafka_consumer_closed(st->rk)) &&
+	    cdc_mono_ms() < deadline) {
+		ev = rd_kafka_queue_poll(q, 100);
+		/* The revocation comes back as an event on this queue, not
+		 * through the callback. */
+		if (ev != NULL &&
+		    rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+			rebalance_cb(st->rk, rd_kafka_event_error(ev),
+			    rd_kafka_event_topic_partition_list(ev), NULL);
+		if (ev != NULL)
+			rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_queue_destroy(q);
+	if (closed)
+		cdc_debug("closed");
+	else
+		cdc_warn("kafka did not answer the group leave within %" PRId64
+			 "s; the group will drop this member at its session "
+			 "timeout",
+		    st->o->k.timeout_s);
+	return closed;
+}
+
 int
 k2c_run(const struct k2c_opts *o)
 {
@@ -1120,12 +1198,11 @@ k2c_run(const struct k2c_opts *o)
 	 * let the member go already: "Unknown member"). */
 	st.closing = 1;
 out:
-	if (st.rk != NULL) {
-		cdc_debug("closing the consumer");
-		rd_kafka_consumer_close(st.rk);
-		cdc_debug("closed");
+	/* A consumer that could not leave is not destroyed: that waits for
+	 * the hung broker's requests to time out (45 s and more); the exit
+	 * ends its threads. */
+	if (st.rk != NULL && leave_group(&st))
 		rd_kafka_destroy(st.rk);
-	}
 	k2c_metrics_stop(NULL);
 	k2c_schemas_free(st.schemas);
 	k2c_wire_free(st.wire);

@@ -29,6 +29,17 @@ fi
 export CDC_KAFKA_BROKERS=127.0.0.1:29392
 mkfifo "$T/data" "$T/ack"
 
+# await_changes IN OUT: until OUT holds as many changes as IN, 60 s at most.
+await_changes() {
+	local total i=0
+	total=$(kinds "$1" change | wc -l)
+	while [ "$("$BIN/streamcat" -r "$2" 2>/dev/null |
+	    grep -c '"kind":"change"')" -lt "$total" ] && [ "$i" -lt 300 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
 gen() { "$GEN" -n 30000 -t 3 -k 500 -p "$PFX" "$@"; }
 gen >"$T/in.avro"
 
@@ -48,13 +59,7 @@ st2 up kafka >/dev/null 2>&1
 rc=0
 wait "$apid" || rc=$?
 check_eq "avro2kafka rides out a broker restart" "$rc" 0
-total=$(kinds "$T/in.avro" change | wc -l)
-i=0
-while [ "$("$BIN/streamcat" -r "$T/o1" 2>/dev/null | grep -c '"kind":"change"')" -lt "$total" ] &&
-    [ "$i" -lt 300 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+await_changes "$T/in.avro" "$T/o1"
 kill -TERM "$kpid" 2>/dev/null || true
 rc=0
 wait "$kpid" || rc=$?
@@ -95,3 +100,31 @@ check_eq "restart from --resume-position exits 0" "$rc" 0
 PFX=$p2 consume_all "$T/all2.avro"
 check "after giving up, still every change once" \
     cmp -s <(perkey "$T/in2.avro") <(perkey "$T/all2.avro")
+
+# Hung, not down: the broker stops answering (SIGSTOP) and kafka2ch is told
+# to stop. Its last commit and its leaving the group each wait at most -w;
+# librdkafka's own waits held it for as long as the broker hung.
+p3=${PFX}_hung
+"$GEN" -n 3000 -t 1 -p "$p3" >"$T/in3.avro"
+"$A2K" -q -p "$p3" <"$T/in3.avro"
+"$K2C" -p "$p3" -g "$p3-g" -w 3 >"$T/o3" 2>"$T/k3.err" &
+kpid=$!
+await_changes "$T/in3.avro" "$T/o3"
+bpid=$(cat "$dir/kafka.pid")
+kill -STOP "$bpid"
+kill -TERM "$kpid"
+i=0
+while kill -0 "$kpid" 2>/dev/null && [ "$i" -lt 150 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+alive=no
+kill -0 "$kpid" 2>/dev/null && alive=yes
+kill -CONT "$bpid"
+check_eq "kafka2ch stops within its -w twice when the broker hangs" "$alive" no
+[ "$alive" = no ] || kill -KILL "$kpid" 2>/dev/null
+rc=0
+wait "$kpid" || rc=$?
+check_eq "unconfirmed last commit exits 75" "$rc" 75
+check "says the group did not answer" \
+    grep -q 'did not answer the group leave within 3s' "$T/k3.err"
