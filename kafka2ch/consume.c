@@ -348,7 +348,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			p->assigned = 1;
 			p->next = p->eof = p->end = p->committed = -1;
 			st->nassigned++;
-			if (st->o->exit_at_end &&
+			if (st->o->exit_at_end && !st->closing &&
 			    rd_kafka_query_watermark_offsets(rk, p->topic,
 				p->partition, &lo, &hi,
 				(int)st->o->k.timeout_s * 1000) ==
@@ -1039,11 +1039,8 @@ drain(struct state *st)
 }
 
 /* Leaves the group, for at most -w: rd_kafka_consumer_close() waits for
- * the coordinator without a bound, and a broker that hangs (rather than
- * refusing connections) held kafka2ch after SIGTERM until it answered
- * again. What was acknowledged is committed already (drain()); past -w
- * the group finds the member gone at its session timeout. Returns 1 when
- * the consumer closed. */
+ * the coordinator without a bound (a hung broker held kafka2ch after
+ * SIGTERM). Returns 1 when the handle may be destroyed. */
 static int
 leave_group(struct state *st)
 {
@@ -1059,9 +1056,11 @@ leave_group(struct state *st)
 	if (e != NULL) {
 		cdc_warn("cannot leave the consumer group: %s",
 		    rd_kafka_error_string(e));
+		/* After a fatal error destroying does not wait. */
+		closed = rd_kafka_error_is_fatal(e);
 		rd_kafka_error_destroy(e);
 		rd_kafka_queue_destroy(q);
-		return 0;
+		return closed;
 	}
 	while (!(closed = rd_kafka_consumer_closed(st->rk)) &&
 	    cdc_mono_ms() < deadline) {
@@ -1094,7 +1093,7 @@ k2c_run(const struct k2c_opts *o)
 	rd_kafka_topic_partition_list_t *subs;
 	char err[CDC_ERRLEN], producer[64];
 	size_t i;
-	int rc;
+	int rc, hung;
 
 	memset(&st, 0, sizeof(st));
 	st.o = o;
@@ -1198,10 +1197,11 @@ k2c_run(const struct k2c_opts *o)
 	 * let the member go already: "Unknown member"). */
 	st.closing = 1;
 out:
-	/* A consumer that could not leave is not destroyed: that waits for
-	 * the hung broker's requests to time out (45 s and more); the exit
-	 * ends its threads. */
-	if (st.rk != NULL && leave_group(&st))
+	/* A consumer that could not leave is not destroyed: destroying
+	 * closes it again and waits for the group's commits and leave (45 s
+	 * and more); _exit below ends its threads. */
+	hung = st.rk != NULL && !leave_group(&st);
+	if (st.rk != NULL && !hung)
 		rd_kafka_destroy(st.rk);
 	k2c_metrics_stop(NULL);
 	k2c_schemas_free(st.schemas);
@@ -1216,5 +1216,10 @@ out:
 	cdc_buf_fini(&st.pos);
 	cdc_buf_fini(&st.fpos);
 	free(st.acked_pos);
+	/* Not exit(): librdkafka's threads still run, and atexit handlers
+	 * (OpenSSL's) would pull their state away. Stdout is /dev/null
+	 * since drain(), and the output was flushed there. */
+	if (hung)
+		_exit(rc);
 	return rc;
 }

@@ -29,15 +29,18 @@ fi
 export CDC_KAFKA_BROKERS=127.0.0.1:29392
 mkfifo "$T/data" "$T/ack"
 
-# await_changes IN OUT: until OUT holds as many changes as IN, 60 s at most.
+# await_changes IN OUT: until OUT holds as many changes as IN, 60 s at
+# most; fails when it does not.
 await_changes() {
-	local total i=0
+	local total have i=0
 	total=$(kinds "$1" change | wc -l)
-	while [ "$("$BIN/streamcat" -r "$2" 2>/dev/null |
-	    grep -c '"kind":"change"')" -lt "$total" ] && [ "$i" -lt 300 ]; do
+	for (( ; ; i++)); do
+		have=$("$BIN/streamcat" -r "$2" 2>/dev/null |
+		    grep -c '"kind":"change"' || true)
+		[ "$have" -lt "$total" ] && [ "$i" -lt 300 ] || break
 		sleep 0.2
-		i=$((i + 1))
 	done
+	[ "$have" -ge "$total" ]
 }
 
 gen() { "$GEN" -n 30000 -t 3 -k 500 -p "$PFX" "$@"; }
@@ -59,7 +62,7 @@ st2 up kafka >/dev/null 2>&1
 rc=0
 wait "$apid" || rc=$?
 check_eq "avro2kafka rides out a broker restart" "$rc" 0
-await_changes "$T/in.avro" "$T/o1"
+await_changes "$T/in.avro" "$T/o1" || true
 kill -TERM "$kpid" 2>/dev/null || true
 rc=0
 wait "$kpid" || rc=$?
@@ -109,20 +112,24 @@ p3=${PFX}_hung
 "$A2K" -q -p "$p3" <"$T/in3.avro"
 "$K2C" -p "$p3" -g "$p3-g" -w 3 >"$T/o3" 2>"$T/k3.err" &
 kpid=$!
-await_changes "$T/in3.avro" "$T/o3"
+check "kafka2ch reads the changes" await_changes "$T/in3.avro" "$T/o3"
 bpid=$(cat "$dir/kafka.pid")
+trap 'kill -CONT "$bpid" 2>/dev/null; st2 down >/dev/null 2>&1 || true
+	rm -rf "$T"' EXIT
 kill -STOP "$bpid"
-kill -TERM "$kpid"
+kill -TERM "$kpid" 2>/dev/null || true
+# Expected: -w for the commit and -w for the leave, 6 s; librdkafka's own
+# waits took a minute and more. 20 s leaves room for a loaded machine.
 i=0
-while kill -0 "$kpid" 2>/dev/null && [ "$i" -lt 150 ]; do
+while kill -0 "$kpid" 2>/dev/null && [ "$i" -lt 100 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
 alive=no
 kill -0 "$kpid" 2>/dev/null && alive=yes
 kill -CONT "$bpid"
-check_eq "kafka2ch stops within its -w twice when the broker hangs" "$alive" no
-[ "$alive" = no ] || kill -KILL "$kpid" 2>/dev/null
+check_eq "kafka2ch stops though the broker hangs" "$alive" no
+[ "$alive" = no ] || kill -KILL "$kpid" 2>/dev/null || true
 rc=0
 wait "$kpid" || rc=$?
 check_eq "unconfirmed last commit exits 75" "$rc" 75
