@@ -118,8 +118,9 @@ trap 'kill -CONT "$bpid" 2>/dev/null; st2 down >/dev/null 2>&1 || true
 	rm -rf "$T"' EXIT
 kill -STOP "$bpid"
 kill -TERM "$kpid" 2>/dev/null || true
-# Expected: -w for the commit and -w for the leave, 6 s; librdkafka's own
-# waits took a minute and more. 20 s leaves room for a loaded machine.
+# Expected: -w for the commit and -w for the leave, 6 s; with librdkafka's
+# own waits it was still up after 20 s. 20 s leaves room for a loaded
+# machine.
 i=0
 while kill -0 "$kpid" 2>/dev/null && [ "$i" -lt 100 ]; do
 	sleep 0.2
