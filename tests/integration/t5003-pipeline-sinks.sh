@@ -126,12 +126,21 @@ for seed in ${CDC_SINKS_SEEDS:-1 2 3}; do
 	sleep $((3 + RANDOM % 4))
 	victim=$((1 + RANDOM % 3))
 	kill -KILL -- "-${pids[victim]}" 2>/dev/null
+	# Reaped here, so that bash reports the killed job now, to /dev/null:
+	# a job left unreported was once reported inside grow's $( ) below.
+	wait "${pids[victim]}" 2>/dev/null
 	sleep $((2 + RANDOM % 4))
 	sink "$seed" 4
 	pids[4]=$sink_pid
 	sleep $((1 + RANDOM % 3))
 	# Partitions added while it runs: keys move, versions keep the state.
-	grown=$(grow "$CDC_TOPIC_PREFIX.$db.orders" "$CDC_TOPIC_PREFIX.$db.events" 9 2>&1)
+	# Judged by its exit status; what it says goes to a file.
+	if grow "$CDC_TOPIC_PREFIX.$db.orders" "$CDC_TOPIC_PREFIX.$db.events" 9 \
+	    >"$T/grow$seed.out" 2>&1; then
+		grown=grown
+	else
+		grown="failed: $(tail -n 2 "$T/grow$seed.out" | tr '\n' ' ')"
+	fi
 	sleep $((3 + RANDOM % 4))
 	# The workload goes on until the sinks left all loaded some changes
 	# (the last one joins late: the group rebalances once the killed
