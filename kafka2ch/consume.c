@@ -60,6 +60,7 @@ struct state {
 	char *acked_pos;    /* position of the last acknowledged mark */
 	int64_t revoked_seq; /* the last mark before the last revocation */
 	int closing;       /* drained and committed: leaving the group */
+	int64_t stop_by;   /* the last commit and the leave end by then */
 	int rc;            /* a failure's exit code, once one happened */
 	/* the prefetch queue, for wake_fetcher() */
 	int64_t q_min_msgs, q_max_kb; /* librdkafka's bounds */
@@ -149,31 +150,62 @@ write_failed(struct state *st, const char *err)
 	return -1;
 }
 
-/* Commits offsets and waits for the answer, at most -w: rd_kafka_commit()
- * waits as long as librdkafka retries, minutes when a broker hangs. */
+/* The end of a wait for kafka: the stop's deadline once the stop has
+ * begun, else -w from now. */
+static int64_t
+wait_deadline(const struct state *st)
+{
+	if (st->stop_by != 0)
+		return st->stop_by;
+	return cdc_mono_ms() + st->o->k.timeout_s * 1000;
+}
+
+typedef int (*event_fn)(struct state *st, rd_kafka_event_t *ev, void *arg);
+
+/* Serves queue q, 100 ms at a time, until fn is done (returns 1) or the
+ * deadline passes. fn sees each event, and NULL before the first poll
+ * and after an empty one. Returns 1 when fn was done. */
+static int
+serve_queue(struct state *st, rd_kafka_queue_t *q, int64_t deadline,
+    event_fn fn, void *arg)
+{
+	rd_kafka_event_t *ev;
+	int done = fn(st, NULL, arg);
+
+	while (!done && cdc_mono_ms() < deadline) {
+		ev = rd_kafka_queue_poll(q, 100);
+		done = fn(st, ev, arg);
+		if (ev != NULL)
+			rd_kafka_event_destroy(ev);
+	}
+	return done;
+}
+
+static int
+commit_answered(struct state *st, rd_kafka_event_t *ev, void *arg)
+{
+	(void)st;
+	if (ev == NULL ||
+	    rd_kafka_event_type(ev) != RD_KAFKA_EVENT_OFFSET_COMMIT)
+		return 0;
+	*(rd_kafka_resp_err_t *)arg = rd_kafka_event_error(ev);
+	return 1;
+}
+
+/* Commits offsets and waits for the answer until wait_deadline():
+ * rd_kafka_commit() waits as long as librdkafka retries, minutes when a
+ * broker hangs. */
 static rd_kafka_resp_err_t
 commit_wait(struct state *st, const rd_kafka_topic_partition_list_t *offsets)
 {
 	rd_kafka_queue_t *q;
-	rd_kafka_event_t *ev;
 	rd_kafka_resp_err_t e;
-	int64_t deadline = cdc_mono_ms() + st->o->k.timeout_s * 1000;
 
 	q = rd_kafka_queue_new(st->rk);
 	e = rd_kafka_commit_queue(st->rk, offsets, q, NULL, NULL);
-	while (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		ev = rd_kafka_queue_poll(q, 100);
-		if (ev != NULL &&
-		    rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
-			e = rd_kafka_event_error(ev);
-			rd_kafka_event_destroy(ev);
-			break;
-		}
-		if (ev != NULL)
-			rd_kafka_event_destroy(ev);
-		if (cdc_mono_ms() >= deadline)
-			e = RD_KAFKA_RESP_ERR__TIMED_OUT;
-	}
+	if (e == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    !serve_queue(st, q, wait_deadline(st), commit_answered, &e))
+		e = RD_KAFKA_RESP_ERR__TIMED_OUT;
 	rd_kafka_queue_destroy(q);
 	return e;
 }
@@ -1028,6 +1060,9 @@ drain(struct state *st)
 		    st->unacked);
 		rc = EX_TEMPFAIL;
 	}
+	/* One -w for the last commit and the group leave together: after
+	 * a commit kafka did not answer, the leave is not waited for. */
+	st->stop_by = cdc_mono_ms() + st->o->k.timeout_s * 1000;
 	/* Once more and waiting for the answer: the asynchronous commit of
 	 * the last acknowledgement may still be on its way. */
 	if (st->acked_pos != NULL &&
@@ -1038,16 +1073,26 @@ drain(struct state *st)
 	return rc;
 }
 
-/* Leaves the group, for at most -w: rd_kafka_consumer_close() waits for
- * the coordinator without a bound (a hung broker held kafka2ch after
- * SIGTERM). Returns 1 when the handle may be destroyed. */
+static int
+group_left(struct state *st, rd_kafka_event_t *ev, void *arg)
+{
+	(void)arg;
+	/* The revocation comes back as an event on the close queue, not
+	 * through the callback. */
+	if (ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+		rebalance_cb(st->rk, rd_kafka_event_error(ev),
+		    rd_kafka_event_topic_partition_list(ev), NULL);
+	return rd_kafka_consumer_closed(st->rk);
+}
+
+/* Leaves the group until wait_deadline(): rd_kafka_consumer_close()
+ * waits for the coordinator without a bound (a hung broker held
+ * kafka2ch after SIGTERM). Returns 1 when the handle may be destroyed. */
 static int
 leave_group(struct state *st)
 {
 	rd_kafka_queue_t *q;
 	rd_kafka_error_t *e;
-	rd_kafka_event_t *ev;
-	int64_t deadline = cdc_mono_ms() + st->o->k.timeout_s * 1000;
 	int closed;
 
 	cdc_debug("closing the consumer");
@@ -1062,38 +1107,27 @@ leave_group(struct state *st)
 		rd_kafka_queue_destroy(q);
 		return closed;
 	}
-	while (!(closed = rd_kafka_consumer_closed(st->rk)) &&
-	    cdc_mono_ms() < deadline) {
-		ev = rd_kafka_queue_poll(q, 100);
-		/* The revocation comes back as an event on this queue, not
-		 * through the callback. */
-		if (ev != NULL &&
-		    rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
-			rebalance_cb(st->rk, rd_kafka_event_error(ev),
-			    rd_kafka_event_topic_partition_list(ev), NULL);
-		if (ev != NULL)
-			rd_kafka_event_destroy(ev);
-	}
+	closed = serve_queue(st, q, wait_deadline(st), group_left, NULL);
 	rd_kafka_queue_destroy(q);
 	if (closed)
 		cdc_debug("closed");
 	else
 		cdc_warn("kafka did not answer the group leave within %" PRId64
-			 "s; the group will drop this member at its session "
-			 "timeout",
+			 "s of the stop; the group will drop this member at "
+			 "its session timeout",
 		    st->o->k.timeout_s);
 	return closed;
 }
 
 int
-k2c_run(const struct k2c_opts *o)
+k2c_run(const struct k2c_opts *o, int *hung)
 {
 	struct state st;
 	rd_kafka_conf_t *conf;
 	rd_kafka_topic_partition_list_t *subs;
 	char err[CDC_ERRLEN], producer[64];
 	size_t i;
-	int rc, hung;
+	int rc;
 
 	memset(&st, 0, sizeof(st));
 	st.o = o;
@@ -1199,9 +1233,9 @@ k2c_run(const struct k2c_opts *o)
 out:
 	/* A consumer that could not leave is not destroyed: destroying
 	 * closes it again and waits for the group's commits and leave (45 s
-	 * and more); _exit below ends its threads. */
-	hung = st.rk != NULL && !leave_group(&st);
-	if (st.rk != NULL && !hung)
+	 * and more). */
+	*hung = st.rk != NULL && !leave_group(&st);
+	if (st.rk != NULL && !*hung)
 		rd_kafka_destroy(st.rk);
 	k2c_metrics_stop(NULL);
 	k2c_schemas_free(st.schemas);
@@ -1216,10 +1250,5 @@ out:
 	cdc_buf_fini(&st.pos);
 	cdc_buf_fini(&st.fpos);
 	free(st.acked_pos);
-	/* Not exit(): librdkafka's threads still run, and atexit handlers
-	 * (OpenSSL's) would pull their state away. Stdout is /dev/null
-	 * since drain(), and the output was flushed there. */
-	if (hung)
-		_exit(rc);
 	return rc;
 }

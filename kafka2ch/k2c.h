@@ -29,8 +29,10 @@ struct k2c_opts {
 rd_kafka_conf_t *k2c_conf(const struct k2c_opts *o, char *err,
     size_t errlen);
 
-/* Rebuilds the stream on stdout from Kafka. Returns an exit code. */
-int k2c_run(const struct k2c_opts *o);
+/* Rebuilds the stream on stdout from Kafka. Returns an exit code; *hung
+ * is set when the consumer could not leave its group and its threads
+ * still run (the process must then end with _exit). */
+int k2c_run(const struct k2c_opts *o, int *hung);
 
 /* metrics.c: the figures --metrics writes (docs/metrics.md). */
 struct k2c_figures {

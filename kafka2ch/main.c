@@ -112,7 +112,7 @@ main(int argc, char *argv[])
 	struct k2c_opts o;
 	rd_kafka_conf_t *conf;
 	char err[CDC_ERRLEN];
-	int c, rc, from_b = 0, from_e = 0;
+	int c, rc, from_b = 0, from_e = 0, hung = 0;
 
 	cdc_init(argv[0]);
 	cdc_signals_install();
@@ -212,7 +212,12 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	rd_kafka_conf_destroy(conf);
-	rc = k2c_run(&o);
+	rc = k2c_run(&o, &hung);
+	/* Not exit(): librdkafka's threads still run, and atexit handlers
+	 * (OpenSSL's) would pull their state away. Stdout is /dev/null
+	 * since the drain, and the output was flushed there. */
+	if (hung)
+		_exit(rc);
 out:
 	free(o.default_regex);
 	cdc_kafka_opts_fini(&o.k);
