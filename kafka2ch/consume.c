@@ -160,14 +160,14 @@ wait_deadline(const struct state *st)
 	return cdc_mono_ms() + st->o->k.timeout_s * 1000;
 }
 
-typedef int (*event_fn)(struct state *st, rd_kafka_event_t *ev, void *arg);
+typedef int event_fn(struct state *st, rd_kafka_event_t *ev, void *arg);
 
 /* Serves queue q, 100 ms at a time, until fn is done (returns 1) or the
  * deadline passes. fn sees each event, and NULL before the first poll
  * and after an empty one. Returns 1 when fn was done. */
 static int
 serve_queue(struct state *st, rd_kafka_queue_t *q, int64_t deadline,
-    event_fn fn, void *arg)
+    event_fn *fn, void *arg)
 {
 	rd_kafka_event_t *ev;
 	int done = fn(st, NULL, arg);
@@ -1112,8 +1112,8 @@ leave_group(struct state *st)
 	if (closed)
 		cdc_debug("closed");
 	else
-		cdc_warn("kafka did not answer the group leave within %" PRId64
-			 "s of the stop; the group will drop this member at "
+		cdc_warn("kafka did not answer the group leave within -w "
+			 "(%" PRId64 "s); the group will drop this member at "
 			 "its session timeout",
 		    st->o->k.timeout_s);
 	return closed;
@@ -1129,6 +1129,7 @@ k2c_run(const struct k2c_opts *o, int *hung)
 	size_t i;
 	int rc;
 
+	*hung = 0;
 	memset(&st, 0, sizeof(st));
 	st.o = o;
 	st.ack_fd = -1;

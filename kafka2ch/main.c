@@ -214,8 +214,8 @@ main(int argc, char *argv[])
 	rd_kafka_conf_destroy(conf);
 	rc = k2c_run(&o, &hung);
 	/* Not exit(): librdkafka's threads still run, and atexit handlers
-	 * (OpenSSL's) would pull their state away. Stdout is /dev/null
-	 * since the drain, and the output was flushed there. */
+	 * (OpenSSL's) would pull their state away. On a stop, stdout is
+	 * /dev/null since the drain, and the output was flushed there. */
 	if (hung)
 		_exit(rc);
 out:
