@@ -36,7 +36,11 @@ trap 'rm -rf "$T"' EXIT
 TNAME=$(basename "$0" .sh)${ENGINES:+[$ENGINE]}
 
 t_ok() { printf 'ok %s: %s\n' "$TNAME" "$1"; }
-t_fail() { printf 'not ok %s: %s: %s\n' "$TNAME" "$1" "${2:-}"; }
+# tests/run shows only "not ok" lines, so a reason stays on one line.
+t_fail() {
+	printf 'not ok %s: %s: %s\n' "$TNAME" "$1" \
+	    "$(printf '%s' "${2:-}" | tr '\n' ' ')"
+}
 t_skip() { printf 'skip %s: %s: %s\n' "$TNAME" "$1" "${2:-}"; }
 
 # check NAME CMD...: ok when CMD exits 0.

@@ -126,15 +126,17 @@ for seed in ${CDC_SINKS_SEEDS:-1 2 3}; do
 	sleep $((3 + RANDOM % 4))
 	victim=$((1 + RANDOM % 3))
 	kill -KILL -- "-${pids[victim]}" 2>/dev/null
-	# Reaped here, so that bash reports the killed job now, to /dev/null:
-	# a job left unreported was once reported inside grow's $( ) below.
+	# Reaped here, so that bash reports the killed job now, to /dev/null,
+	# not as a "Killed" line on the test's stderr at its exit.
 	wait "${pids[victim]}" 2>/dev/null
 	sleep $((2 + RANDOM % 4))
 	sink "$seed" 4
 	pids[4]=$sink_pid
 	sleep $((1 + RANDOM % 3))
 	# Partitions added while it runs: keys move, versions keep the state.
-	# Judged by its exit status; what it says goes to a file.
+	# Judged by its exit status; what it says goes to a file. It was
+	# captured with 2>&1 once and came back as "grown" and a second
+	# line (a log line of librdkafka in the admin client, most likely).
 	if grow "$CDC_TOPIC_PREFIX.$db.orders" "$CDC_TOPIC_PREFIX.$db.events" 9 \
 	    >"$T/grow$seed.out" 2>&1; then
 		grown=grown

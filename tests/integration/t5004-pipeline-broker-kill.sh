@@ -110,9 +110,9 @@ for seed in $SEEDS; do
 		    grep -c 'replicas: [0-9],[0-9],[0-9],')
 		check_eq "the change topic has 3 partitions of 3 replicas" "$desc" 3
 		# avro2kafka set it on the topic, not the broker's default.
-		# No 2>&1 in these $( ): bash may report the supervisors that
-		# stop_pipeline ended ("Terminated") on the subshell's stderr
-		# (t5003 once failed so).
+		# No 2>&1 in these $( ): a line on stderr (librdkafka logs
+		# there) would become part of the value; t5003's grow check
+		# once failed on such a second line.
 		check_eq "and min.insync.replicas 2, set on the topic by avro2kafka" \
 		    "$(topic_config "$CDC_TOPIC_PREFIX.$db.orders" min.insync.replicas 2>"$T/tc.err")" \
 		    "2 DYNAMIC_TOPIC_CONFIG"
