@@ -1062,7 +1062,7 @@ drain(struct state *st)
 	}
 	/* One -w for the last commit and the group leave together: after
 	 * a commit kafka did not answer, the leave is not waited for. */
-	st->stop_by = cdc_mono_ms() + st->o->k.timeout_s * 1000;
+	st->stop_by = wait_deadline(st);
 	/* Once more and waiting for the answer: the asynchronous commit of
 	 * the last acknowledgement may still be on its way. */
 	if (st->acked_pos != NULL &&
